@@ -78,6 +78,10 @@ struct IpHeader {
   uint16_t id = 0;            // IPv4 identification
   uint16_t total_length = 0;  // as declared: IPv4 total length, IPv6 40+payload
   bool first_fragment = false;  // MF set and offset 0
+  // Any fragment: IPv4 MF or a non-zero offset, or an IPv6 Fragment header
+  // (even an atomic one, RFC 6946).
+  bool is_fragment = false;
+  uint16_t fragment_offset = 0;  // in 8-octet units
 };
 
 // What an ICMPv4 type 3/11 or ICMPv6 type 1/3 error quotes.
@@ -98,6 +102,7 @@ struct Packet {
   uint16_t vlan_ids[4] = {};  // outermost first, up to kMaxVlanTags
   IpHeader ip;
   uint16_t l3_offset = 0;  // where the IP header starts in the frame
+  uint16_t l4_offset = 0;  // where the UDP/TCP/ICMP header starts (0: none)
   Transport transport = Transport::kNone;
   Ports ports;  // UDP/TCP
   uint8_t tcp_flags = 0;
