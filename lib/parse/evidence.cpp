@@ -1332,9 +1332,16 @@ std::string FormatEvidence(int64_t timestamp_ns, LinkType link, Bytes frame) {
   if (day_us < 0) day_us += 86400LL * 1000000;
   int64_t secs = day_us / 1000000;
   std::string out;
-  Appendf(&out, "%02d:%02d:%02d.%06d ", static_cast<int>(secs / 3600),
-          static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60),
-          static_cast<int>(day_us % 1000000));
+  // libpcap hands tcpdump a negative tv_sec for pre-1970 stamps (and for
+  // classic pcap seconds >= 2^31, sign-extended); tcpdump 4.99.3 then prints
+  // this instead of a time.
+  if (timestamp_ns < 0) {
+    out = "[Error converting time] ";
+  } else {
+    Appendf(&out, "%02d:%02d:%02d.%06d ", static_cast<int>(secs / 3600),
+            static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60),
+            static_cast<int>(day_us % 1000000));
+  }
   View v{frame.data(), frame.data() + frame.size()};
   const uint8_t* bp = frame.data();
   switch (link) {
