@@ -1,0 +1,89 @@
+// An immutable, compiled watch list: a Hyperscan block-mode database for the
+// regex rules plus a DomainSet for the domain lists. Built once on the
+// control thread, then shared read-only by every worker; each worker scans
+// with its own Hyperscan scratch (see rule_set.h, which also handles hot
+// swapping and counting).
+//
+//   absl::StatusOr<std::shared_ptr<const rules::Database>> db =
+//       rules::Database::CompileFiles({"watch.rules", "c2.domains"});
+//   if (!db.ok()) return db.status();  // "watch.rules:7: rule 1003: ..."
+//   rules::ScratchPtr scratch = *(*db)->AllocScratch();
+//   rules::Verdict v;
+//   (*db)->Match("x.example.com", scratch.get(), &v);
+#ifndef EDGECAP_LIB_RULES_DATABASE_H_
+#define EDGECAP_LIB_RULES_DATABASE_H_
+
+#include <hs/hs.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "lib/rules/domain_set.h"
+#include "lib/rules/rule_file.h"
+#include "lib/rules/verdict.h"
+
+namespace edgecap::rules {
+
+struct ScratchDeleter {
+  void operator()(hs_scratch_t* s) const { hs_free_scratch(s); }
+};
+using ScratchPtr = std::unique_ptr<hs_scratch_t, ScratchDeleter>;
+
+class Database {
+ public:
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Compiles `rules` (IDs must be unique: LoadRuleFiles checks that). A
+  // regex Hyperscan refuses yields "FILE:LINE: rule ID: Hyperscan: MESSAGE".
+  static absl::StatusOr<std::shared_ptr<const Database>> Compile(
+      std::vector<Rule> rules);
+  static absl::StatusOr<std::shared_ptr<const Database>> CompileFiles(
+      std::span<const std::string> paths);
+
+  // A scratch for this database (nullptr when there are no regex rules:
+  // Match() accepts that). The control thread allocates them, so a worker
+  // never allocates.
+  absl::StatusOr<ScratchPtr> AllocScratch() const;
+  absl::StatusOr<ScratchPtr> CloneScratch(const hs_scratch_t* prototype) const;
+
+  // `qname` as lib/parse writes it (lowercase, dotted); one trailing dot and
+  // upper case are tolerated. Fills `out` with every rule that fires.
+  // Never allocates.
+  void Match(std::string_view qname, hs_scratch_t* scratch, Verdict* out) const;
+
+  const std::vector<Rule>& rules() const { return rules_; }
+  const Rule& rule(uint32_t index) const { return rules_[index]; }
+  // Index of the rule with this ID, or -1.
+  int64_t IndexOf(uint32_t id) const;
+
+  size_t regex_count() const { return regex_count_; }
+  size_t domain_count() const { return domains_.domain_count(); }
+  size_t hyperscan_bytes() const { return hs_bytes_; }
+  size_t domain_set_bytes() const { return domains_.memory_bytes(); }
+  absl::Duration compile_time() const { return compile_time_; }
+
+ private:
+  Database() = default;
+
+  std::vector<Rule> rules_;
+  absl::flat_hash_map<uint32_t, uint32_t> index_of_id_;
+  hs_database_t* hs_db_ = nullptr;
+  size_t regex_count_ = 0;
+  size_t hs_bytes_ = 0;
+  DomainSet domains_;
+  absl::Duration compile_time_;
+};
+
+}  // namespace edgecap::rules
+
+#endif  // EDGECAP_LIB_RULES_DATABASE_H_

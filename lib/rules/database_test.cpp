@@ -1,0 +1,220 @@
+#include "lib/rules/database.h"
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace edgecap::rules {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+// Compiles an expression file and domain lists given as text.
+absl::StatusOr<std::shared_ptr<const Database>> Build(
+    std::string_view rules_text, std::vector<std::string> lists = {}) {
+  std::vector<Rule> all;
+  if (!rules_text.empty()) {
+    absl::StatusOr<std::vector<Rule>> r =
+        ParseExpressionFile("w.rules", rules_text);
+    if (!r.ok()) return r.status();
+    all = *std::move(r);
+  }
+  for (size_t i = 0; i < lists.size(); ++i) {
+    absl::StatusOr<Rule> l =
+        ParseDomainList(absl::StrCat("l", i, ".domains"), lists[i]);
+    if (!l.ok()) return l.status();
+    all.push_back(*std::move(l));
+  }
+  return Database::Compile(std::move(all));
+}
+
+class Matcher {
+ public:
+  explicit Matcher(std::shared_ptr<const Database> db) : db_(std::move(db)) {
+    scratch_ = *db_->AllocScratch();
+  }
+  // IDs of the rules `name` fires, in rule order.
+  std::vector<uint32_t> Ids(std::string_view name) {
+    Verdict v;
+    db_->Match(name, scratch_.get(), &v);
+    std::vector<uint32_t> ids;
+    for (int i = 0; i < v.count; ++i) ids.push_back(db_->rule(v.rule[i]).id);
+    return ids;
+  }
+
+ private:
+  std::shared_ptr<const Database> db_;
+  ScratchPtr scratch_;
+};
+
+TEST(Database, DomainListMatchesDomainAndSubdomainsOnly) {
+  auto db = Build("", {"# @list 7 label=watched\nexample.com.\nco.uk\n"});
+  ASSERT_TRUE(db.ok()) << db.status();
+  EXPECT_EQ((*db)->regex_count(), 0u);
+  EXPECT_EQ((*db)->domain_count(), 2u);
+  Matcher m(*db);
+  EXPECT_THAT(m.Ids("example.com"), ElementsAre(7));
+  EXPECT_THAT(m.Ids("x.example.com"), ElementsAre(7));
+  EXPECT_THAT(m.Ids("a.b.c.example.com"), ElementsAre(7));
+  EXPECT_THAT(m.Ids("example.com."), ElementsAre(7));  // trailing dot
+  EXPECT_THAT(m.Ids("WWW.Example.COM"), ElementsAre(7));
+  EXPECT_THAT(m.Ids("notexample.com"), IsEmpty());
+  EXPECT_THAT(m.Ids("example.com.au"), IsEmpty());
+  EXPECT_THAT(m.Ids("example.co"), IsEmpty());
+  EXPECT_THAT(m.Ids("com"), IsEmpty());  // a suffix of a listed domain
+  EXPECT_THAT(m.Ids("uk"), IsEmpty());
+  EXPECT_THAT(m.Ids("bbc.co.uk"), ElementsAre(7));
+  EXPECT_THAT(m.Ids("."), IsEmpty());  // the root, as lib/parse writes it
+  EXPECT_THAT(m.Ids(""), IsEmpty());
+  EXPECT_THAT(m.Ids("x..example.com"), ElementsAre(7));
+}
+
+TEST(Database, PunycodeNames) {
+  // xn--80ak6aa92e.com is "приклад.com"; xn--mnchen-3ya.de is "münchen.de".
+  auto db = Build(
+      "10:/(^|\\.)xn--mnchen-3ya\\.de$/\n"
+      "11:/^xn--[a-z0-9-]+\\.xn--p1ai$/\n",
+      {"# @list 12\nxn--80ak6aa92e.com\n"});
+  ASSERT_TRUE(db.ok()) << db.status();
+  Matcher m(*db);
+  EXPECT_THAT(m.Ids("www.xn--80ak6aa92e.com"), ElementsAre(12));
+  EXPECT_THAT(m.Ids("xn--80ak6aa92e.com"), ElementsAre(12));
+  EXPECT_THAT(m.Ids("xn--80ak6aa92f.com"), IsEmpty());
+  EXPECT_THAT(m.Ids("stadt.xn--mnchen-3ya.de"), ElementsAre(10));
+  EXPECT_THAT(m.Ids("xn--mnchen-3ya.de"), ElementsAre(10));
+  EXPECT_THAT(m.Ids("muenchen.de"), IsEmpty());
+  EXPECT_THAT(m.Ids("xn--e1afmkfd.xn--p1ai"), ElementsAre(11));
+  EXPECT_THAT(m.Ids("www.xn--e1afmkfd.xn--p1ai"), IsEmpty());  // ^ anchors
+}
+
+TEST(Database, RegexAnchoringIsAsWritten) {
+  auto db = Build(
+      "1:/^example\\.com$/\n"
+      "2:/(^|\\.)example\\.net$/\n"
+      "3:/example\\.org/\n");
+  ASSERT_TRUE(db.ok()) << db.status();
+  Matcher m(*db);
+  EXPECT_THAT(m.Ids("example.com"), ElementsAre(1));
+  EXPECT_THAT(m.Ids("example.com."), ElementsAre(1));
+  EXPECT_THAT(m.Ids("www.example.com"), IsEmpty());
+  EXPECT_THAT(m.Ids("notexample.com"), IsEmpty());
+  EXPECT_THAT(m.Ids("example.net"), ElementsAre(2));
+  EXPECT_THAT(m.Ids("a.example.net"), ElementsAre(2));
+  EXPECT_THAT(m.Ids("notexample.net"), IsEmpty());
+  EXPECT_THAT(m.Ids("example.net.evil.com"), IsEmpty());
+  // Unanchored: fires inside other names, because that is what it says.
+  EXPECT_THAT(m.Ids("notexample.org"), ElementsAre(3));
+  EXPECT_THAT(m.Ids("example.org.evil.com"), ElementsAre(3));
+}
+
+TEST(Database, CaseInsensitiveBothWays) {
+  auto db =
+      Build("1:/^Mail\\.EXAMPLE\\.com$/\n", {"# @list 2\nPhish.Example.NET\n"});
+  ASSERT_TRUE(db.ok()) << db.status();
+  Matcher m(*db);
+  EXPECT_THAT(m.Ids("mail.example.com"), ElementsAre(1));
+  EXPECT_THAT(m.Ids("MAIL.example.COM"), ElementsAre(1));
+  EXPECT_THAT(m.Ids("phish.example.net"), ElementsAre(2));
+  EXPECT_THAT(m.Ids("x.PHISH.example.net"), ElementsAre(2));
+}
+
+TEST(Database, SeveralRulesFireTogetherWithMetadata) {
+  auto db = Build(
+      "# @rule 5 severity=high label=tunnel\n"
+      "5:/^[a-z0-9]{30,}\\./\n"
+      "6:/\\.example\\.com$/L\n"
+      "7:/paypal\\.com$/{edit_distance=1}\n",
+      {"# @list 8 severity=critical label=C2\nexample.com\n",
+       "# @list 9\nb.example.com\n"});
+  ASSERT_TRUE(db.ok()) << db.status();
+  Matcher m(*db);
+  std::string tunnel = std::string(40, 'q') + ".a.b.example.com";
+  EXPECT_THAT(m.Ids(tunnel), ElementsAre(5, 6, 8, 9));
+  EXPECT_THAT(m.Ids("x.example.com"), ElementsAre(6, 8));
+  EXPECT_THAT(m.Ids("paypa1.com"), ElementsAre(7));
+  EXPECT_THAT(m.Ids("paypal.com"), ElementsAre(7));
+  EXPECT_THAT(m.Ids("pay-pa1.com"), IsEmpty());
+  const Rule& r5 = (*db)->rule(static_cast<uint32_t>((*db)->IndexOf(5)));
+  EXPECT_EQ(r5.label, "tunnel");
+  EXPECT_EQ(r5.severity, Severity::kHigh);
+  const Rule& r8 = (*db)->rule(static_cast<uint32_t>((*db)->IndexOf(8)));
+  EXPECT_EQ(r8.label, "C2");
+  EXPECT_EQ(SeverityName(r8.severity), "critical");
+  EXPECT_EQ((*db)->IndexOf(99), -1);
+}
+
+TEST(Database, MoreThanMaxHitsIsFlaggedTruncated) {
+  std::vector<std::string> lists;
+  for (int i = 0; i < kMaxHits + 2; ++i) {
+    lists.push_back(absl::StrCat("# @list ", 100 + i, "\nexample.com\n"));
+  }
+  auto db = Build("", lists);
+  ASSERT_TRUE(db.ok()) << db.status();
+  ScratchPtr s = *(*db)->AllocScratch();
+  Verdict v;
+  (*db)->Match("example.com", s.get(), &v);
+  EXPECT_EQ(v.count, kMaxHits);
+  EXPECT_TRUE(v.truncated);
+  for (int i = 0; i < kMaxHits; ++i) EXPECT_EQ(v.rule[i], uint32_t(i));
+}
+
+TEST(Database, HyperscanErrorsAreMappedToTheirLine) {
+  auto db = Build("1:/ok/\n# fine\n\n2:/a(b/\n3:/fine/\n");
+  ASSERT_FALSE(db.ok());
+  EXPECT_THAT(db.status().message(),
+              HasSubstr("w.rules:4: rule 2: Hyperscan: Missing close "
+                        "parenthesis"));
+  // A construct Hyperscan does not support, on the last line.
+  db = Build("1:/ok/\n2:/fine/\n3:/(a)\\1/\n");
+  ASSERT_FALSE(db.ok());
+  EXPECT_THAT(db.status().message(),
+              HasSubstr("w.rules:3: rule 3: Hyperscan: "));
+  // An empty-matching pattern without V.
+  db = Build("40:/x*/\n");
+  ASSERT_FALSE(db.ok());
+  EXPECT_THAT(db.status().message(),
+              HasSubstr("w.rules:1: rule 40: Hyperscan:"));
+}
+
+// A deterministic list of 100k distinct domains in a few dozen zones.
+std::vector<std::string> ManyDomains(int n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  static constexpr const char* kTlds[] = {"com", "net",  "org",   "ru", "top",
+                                          "xyz", "info", "co.uk", "de"};
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) {
+    std::string label;
+    int len = 6 + static_cast<int>(rng() % 10);
+    for (int j = 0; j < len; ++j) label += static_cast<char>('a' + rng() % 26);
+    out.push_back(absl::StrCat(label, i, ".", kTlds[rng() % 9]));
+  }
+  return out;
+}
+
+TEST(Database, HundredThousandDomainsCompileAndMatch) {
+  std::vector<std::string> domains = ManyDomains(100000, 42);
+  std::string list = "# @list 1 label=big\n";
+  for (const std::string& d : domains) absl::StrAppend(&list, d, "\n");
+  auto db = Build("", {list});
+  ASSERT_TRUE(db.ok()) << db.status();
+  EXPECT_EQ((*db)->domain_count(), 100000u);
+  Matcher m(*db);
+  for (size_t i = 0; i < domains.size(); i += 97) {
+    ASSERT_THAT(m.Ids(domains[i]), ElementsAre(1)) << domains[i];
+    ASSERT_THAT(m.Ids("www." + domains[i]), ElementsAre(1)) << domains[i];
+    // Same label with another number: never listed (numbers are unique).
+    size_t dot = domains[i].find('.');
+    std::string other =
+        absl::StrCat(domains[i].substr(0, dot), "x", domains[i].substr(dot));
+    ASSERT_THAT(m.Ids(other), IsEmpty()) << other;
+  }
+}
+
+}  // namespace
+}  // namespace edgecap::rules
