@@ -52,14 +52,13 @@ inline char* AppendLabel(const uint8_t* label, size_t len, char* o) {
 }
 
 // Reads the name at `pos` into out->qname_text, following compression
-// pointers. Each pointer must land before the start of the run of labels
-// that contains it, so the read position strictly decreases at every hop and
-// no loop is possible even before the hop limit.
+// pointers. A pointer must point before itself (RFC 1035: "a prior
+// occurrence"); a loop made of labels and backward pointers ends at the hop
+// limit (or at the 255-octet limit, whichever comes first).
 Anomaly ReadQname(const uint8_t* m, size_t size, size_t pos, DnsMessage* out,
                   size_t* next) {
   char* const text = out->qname_text;
   char* o = text;
-  size_t run_start = pos;
   size_t after = 0;  // just past the name where it sits in the message
   int hops = 0;
   size_t wire = 1;  // the root octet
@@ -75,9 +74,9 @@ Anomaly ReadQname(const uint8_t* m, size_t size, size_t pos, DnsMessage* out,
         if (pos + 2 > size) return Anomaly::kDnsTruncatedQuestion;
         const size_t target = static_cast<size_t>(len & 0x3f) << 8 | m[pos + 1];
         if (hops == 0) after = pos + 2;
-        if (target >= run_start) return Anomaly::kDnsForwardPointer;
+        if (target >= pos) return Anomaly::kDnsForwardPointer;
         if (++hops > kMaxPointerHops) return Anomaly::kDnsTooManyPointers;
-        pos = run_start = target;
+        pos = target;
         continue;
       }
       case 0x40:  // a length above 63 (or RFC 6891's retired extended type)

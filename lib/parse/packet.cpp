@@ -84,6 +84,8 @@ Anomaly ParseIpv6(const uint8_t* p, size_t avail, IpHeader* ip, L3Span* s) {
         nh != kExtDestOpts) {
       break;
     }
+    // Named by the previous header even when cut short: still a fragment.
+    if (nh == kExtFragment) ip->is_fragment = true;
     if (n == kMaxIpv6ExtensionHeaders) {
       ip->protocol = nh;
       return Anomaly::kTooManyIpv6ExtensionHeaders;
@@ -96,7 +98,6 @@ Anomaly ParseIpv6(const uint8_t* p, size_t avail, IpHeader* ip, L3Span* s) {
     const uint8_t* h = p + off;
     if (nh == kExtFragment) {
       const uint16_t frag = Load16(h + 2);
-      ip->is_fragment = true;
       ip->fragment_offset = frag >> 3;
       ip->first_fragment = (frag & 1) && ip->fragment_offset == 0;
       ip->id = static_cast<uint16_t>(Load32(h + 4));

@@ -79,7 +79,7 @@ struct IpHeader {
   uint16_t total_length = 0;  // as declared: IPv4 total length, IPv6 40+payload
   bool first_fragment = false;  // MF set and offset 0
   // Any fragment: IPv4 MF or a non-zero offset, or an IPv6 Fragment header
-  // (even an atomic one, RFC 6946).
+  // (even an atomic one, RFC 6946, or one cut short by the capture).
   bool is_fragment = false;
   uint16_t fragment_offset = 0;  // in 8-octet units
 };

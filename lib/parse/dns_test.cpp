@@ -1,0 +1,353 @@
+#include "lib/parse/dns.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "lib/parse/test_frames.h"
+
+namespace edgecap::parse {
+namespace {
+
+using namespace testing;  // NOLINT: the builders
+
+Anomaly Decode(const Wire& w, DnsDepth depth, DnsMessage* m) {
+  return DecodeDns(Bytes(w.data(), w.size()), depth, m);
+}
+
+// A response to `query` with the question copied and `answers` appended.
+Wire Response(uint16_t rcode, uint16_t an, uint16_t ns, uint16_t ar,
+              const Wire& question, const Wire& records) {
+  Wire w = DnsHeaderBytes(0xbeef, static_cast<uint16_t>(0x8180 | rcode), 1, an,
+                          ns, ar);
+  Append(w, question);
+  Append(w, records);
+  return w;
+}
+
+Wire Question(std::string_view name, uint16_t type) {
+  Wire w = Name(name);
+  Put16(w, type);
+  Put16(w, 1);
+  return w;
+}
+
+// A record whose owner is a pointer to the question name at offset 12.
+Wire RecordAtQname(uint16_t type, const Wire& rdata, uint16_t rclass = 1,
+                   uint32_t ttl = 300) {
+  Wire w = {0xc0, 0x0c};
+  Put16(w, type);
+  Put16(w, rclass);
+  Put32(w, ttl);
+  Put16(w, static_cast<uint16_t>(rdata.size()));
+  Append(w, rdata);
+  return w;
+}
+
+Wire Opt(uint16_t udp_size, uint8_t ext_rcode_hi, uint8_t version,
+         bool dnssec_ok) {
+  Wire w = {0};
+  Put16(w, 41);
+  Put16(w, udp_size);
+  w.push_back(ext_rcode_hi);
+  w.push_back(version);
+  Put16(w, dnssec_ok ? 0x8000 : 0);
+  Put16(w, 0);
+  return w;
+}
+
+TEST(DecodeDnsTest, QueryHeaderAndQuestion) {
+  const Wire q = DnsQuery(35084, "YummyRecipesForMe.com", 1);
+  DnsMessage m;
+  ASSERT_EQ(Decode(q, DnsDepth::kQuestion, &m), Anomaly::kNone);
+  EXPECT_EQ(m.header.id, 35084);
+  EXPECT_FALSE(m.header.qr());
+  EXPECT_TRUE(m.header.rd());
+  EXPECT_EQ(m.header.opcode(), 0);
+  EXPECT_EQ(m.header.qdcount, 1);
+  ASSERT_TRUE(m.has_question);
+  EXPECT_EQ(m.qname(), "yummyrecipesforme.com");
+  EXPECT_STREQ(m.qname_text, "yummyrecipesforme.com");
+  EXPECT_EQ(m.qtype, 1);
+  EXPECT_EQ(m.qclass, 1);
+  EXPECT_EQ(m.question_end, q.size());
+}
+
+TEST(DecodeDnsTest, HeaderDepthStopsAtTheHeader) {
+  const Wire q = DnsQuery(1, "a.b", 1);
+  DnsMessage m;
+  ASSERT_EQ(Decode(q, DnsDepth::kHeader, &m), Anomaly::kNone);
+  EXPECT_FALSE(m.has_question);
+  EXPECT_EQ(m.qname_length, 0);
+}
+
+TEST(DecodeDnsTest, RootAndEscapedNames) {
+  DnsMessage m;
+  ASSERT_EQ(Decode(DnsQuery(1, ".", 2), DnsDepth::kQuestion, &m),
+            Anomaly::kNone);
+  EXPECT_EQ(m.qname(), ".");
+
+  // A '.' inside a label, a backslash, a space, a NUL and a high byte: dig
+  // prints "a\.b.c\\d\032\000\255".
+  Wire q = DnsHeaderBytes(1, 0x0100, 1, 0, 0, 0);
+  const Wire labels = {3,   'A', '.', 'b',  7,   'c', '\\',
+                       'D', ' ', 0,   0xff, 'Z', 0};
+  Append(q, labels);
+  Put16(q, 1);
+  Put16(q, 1);
+  ASSERT_EQ(Decode(q, DnsDepth::kQuestion, &m), Anomaly::kNone);
+  EXPECT_EQ(m.qname(), "a\\.b.c\\\\d\\032\\000\\255z");
+}
+
+TEST(DecodeDnsTest, SecondQuestionMayBeCompressed) {
+  Wire w = DnsHeaderBytes(1, 0x0100, 2, 0, 0, 0);
+  Append(w, Question("example.org", 1));
+  Append(w, Wire{3, 'w', 'w', 'w', 0xc0, 12});
+  Put16(w, 28);
+  Put16(w, 1);
+  DnsMessage m;
+  ASSERT_EQ(Decode(w, DnsDepth::kAll, &m), Anomaly::kNone);
+  EXPECT_EQ(m.qname(), "example.org");
+}
+
+Wire QueryWithName(const Wire& name_and_tail) {
+  Wire w = DnsHeaderBytes(1, 0x0100, 1, 0, 0, 0);
+  Append(w, name_and_tail);
+  return w;
+}
+
+TEST(DecodeDnsTest, BackwardPointerIsFollowed) {
+  // nscount 0x0161 and arcount 0 spell the name "a" at offset 8; the
+  // question "yy" continues there (odd but legal: a prior occurrence).
+  Wire w = DnsHeaderBytes(1, 0x0100, 1, 0, 0x0161, 0x0000);
+  Append(w, Wire{2, 'y', 'y', 0xc0, 8, 0, 1, 0, 1});
+  DnsMessage m;
+  ASSERT_EQ(Decode(w, DnsDepth::kQuestion, &m), Anomaly::kNone);
+  EXPECT_EQ(m.qname(), "yy.a");
+  EXPECT_EQ(m.question_end, 12 + 5 + 4);  // past the pointer, not its target
+  EXPECT_EQ(m.qtype, 1);
+}
+
+TEST(DecodeDnsTest, ForwardAndSelfPointersAreRefused) {
+  DnsMessage m;
+  EXPECT_EQ(
+      Decode(QueryWithName({0xc0, 12, 0, 1, 0, 1}), DnsDepth::kQuestion, &m),
+      Anomaly::kDnsForwardPointer);
+  EXPECT_EQ(Decode(QueryWithName({0xc0, 14, 1, 'a', 0, 0, 1, 0, 1}),
+                   DnsDepth::kQuestion, &m),
+            Anomaly::kDnsForwardPointer);
+}
+
+TEST(DecodeDnsTest, CompressionLoopEndsAtTheHopLimit) {
+  // "a" then a pointer back to "a": each pointer is backwards, the name is
+  // endless.
+  DnsMessage m;
+  EXPECT_EQ(Decode(QueryWithName({1, 'a', 0xc0, 12, 0, 1, 0, 1}),
+                   DnsDepth::kQuestion, &m),
+            Anomaly::kDnsTooManyPointers);
+  // With long labels the same loop hits the 255-octet limit first.
+  Wire big = {63};
+  big.insert(big.end(), 63, 'x');
+  Append(big, Wire{0xc0, 12, 0, 1, 0, 1});
+  EXPECT_EQ(Decode(QueryWithName(big), DnsDepth::kQuestion, &m),
+            Anomaly::kDnsNameTooLong);
+}
+
+TEST(DecodeDnsTest, LabelTypesAndLengths) {
+  DnsMessage m;
+  Wire l64 = {64};
+  l64.insert(l64.end(), 64, 'x');
+  Append(l64, Wire{0, 0, 1, 0, 1});
+  EXPECT_EQ(Decode(QueryWithName(l64), DnsDepth::kQuestion, &m),
+            Anomaly::kDnsLabelTooLong);
+  EXPECT_EQ(
+      Decode(QueryWithName({0x80, 1, 0, 0, 1, 0, 1}), DnsDepth::kQuestion, &m),
+      Anomaly::kDnsBadLabelType);
+
+  // 255 octets exactly is allowed; one more is not.
+  auto name_of = [](std::initializer_list<int> labels) {
+    Wire w;
+    for (int len : labels) {
+      w.push_back(static_cast<uint8_t>(len));
+      w.insert(w.end(), len, 'A');
+    }
+    Append(w, Wire{0, 0, 1, 0, 1});
+    return w;
+  };
+  ASSERT_EQ(
+      Decode(QueryWithName(name_of({63, 63, 63, 61})), DnsDepth::kQuestion, &m),
+      Anomaly::kNone);
+  EXPECT_EQ(m.qname_length, 63 * 3 + 61 + 3);
+  EXPECT_EQ(m.qname()[0], 'a');
+  EXPECT_EQ(
+      Decode(QueryWithName(name_of({63, 63, 63, 62})), DnsDepth::kQuestion, &m),
+      Anomaly::kDnsNameTooLong);
+}
+
+TEST(DecodeDnsTest, WorstCaseTextFitsTheBuffer) {
+  // Every byte escaped as \DDD: 4 text bytes per wire byte.
+  Wire w;
+  for (int len : {63, 63, 63, 61}) {
+    w.push_back(static_cast<uint8_t>(len));
+    w.insert(w.end(), len, 0x01);
+  }
+  Append(w, Wire{0, 0, 1, 0, 1});
+  DnsMessage m;
+  ASSERT_EQ(Decode(QueryWithName(w), DnsDepth::kQuestion, &m), Anomaly::kNone);
+  EXPECT_EQ(m.qname_length, 4 * (63 * 3 + 61) + 3);
+  EXPECT_LE(m.qname_length, kMaxQnameText);
+  EXPECT_EQ(m.qname().substr(0, 8), "\\001\\001");
+}
+
+TEST(DecodeDnsTest, Truncation) {
+  const Wire q = DnsQuery(1, "cut.example", 1);
+  DnsMessage m;
+  for (size_t n = 0; n < q.size(); ++n) {
+    const Wire prefix(q.begin(), q.begin() + n);
+    const Anomaly want =
+        n < 12 ? Anomaly::kDnsTruncatedHeader : Anomaly::kDnsTruncatedQuestion;
+    EXPECT_EQ(Decode(prefix, DnsDepth::kQuestion, &m), want) << n;
+  }
+  // A pointer whose second byte is missing.
+  EXPECT_EQ(Decode(QueryWithName({1, 'a', 0xc0}), DnsDepth::kQuestion, &m),
+            Anomaly::kDnsTruncatedQuestion);
+}
+
+TEST(DecodeDnsTest, BogusCounts) {
+  DnsMessage m;
+  // A standard query that asks nothing.
+  EXPECT_EQ(
+      Decode(DnsHeaderBytes(1, 0x0100, 0, 0, 0, 0), DnsDepth::kHeader, &m),
+      Anomaly::kDnsBogusCounts);
+  // A response may have no question (FORMERR, for instance).
+  EXPECT_EQ(Decode(DnsHeaderBytes(1, 0x8181, 0, 0, 0, 0), DnsDepth::kAll, &m),
+            Anomaly::kNone);
+  // Counts that cannot fit the message.
+  Wire r = Response(0, 5000, 0, 0, Question("a.b", 1), {});
+  EXPECT_EQ(Decode(r, DnsDepth::kAll, &m), Anomaly::kDnsBogusCounts);
+  EXPECT_TRUE(m.has_question);  // decoded before the counts were judged
+  // ... but a question-depth decode of a cut message does not judge them.
+  EXPECT_EQ(Decode(r, DnsDepth::kQuestion, &m), Anomaly::kNone);
+}
+
+TEST(DecodeDnsTest, ResponseRecordsEdnsAndAddresses) {
+  const Wire question = Question("www.tcpdump.org", 1);
+  Wire records;
+  Append(records, RecordAtQname(5, {3, 'w', 'e', 'b', 0xc0, 16}));  // CNAME
+  Append(records, RecordAtQname(1, {192, 139, 46, 66}));
+  Append(records, RecordAtQname(28, {0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0,
+                                     0, 0, 0, 0, 1}));
+  Append(records, RecordAtQname(1, {1, 2, 3, 4}, /*rclass=*/3));  // CH: skip
+  Append(records, RecordAtQname(2, {2, 'n', 's', 0xc0, 16}));     // NS
+  Append(records, Opt(4096, 1, 0, true));
+  const Wire r = Response(0, 4, 1, 1, question, records);
+  DnsMessage m;
+  ASSERT_EQ(Decode(r, DnsDepth::kAll, &m), Anomaly::kNone);
+  EXPECT_TRUE(m.header.qr());
+  EXPECT_EQ(m.header.ancount, 4);
+  EXPECT_EQ(m.qname(), "www.tcpdump.org");
+  ASSERT_EQ(m.address_count, 2);
+  const uint8_t a[] = {192, 139, 46, 66};
+  EXPECT_EQ(m.addresses[0], IpAddress::V4(a));
+  EXPECT_EQ(m.addresses[1].version, 6);
+  EXPECT_EQ(m.addresses[1].bytes[15], 1);
+  ASSERT_TRUE(m.has_edns);
+  EXPECT_EQ(m.edns_udp_size, 4096);
+  EXPECT_EQ(m.edns_ext_rcode_hi, 1);
+  EXPECT_EQ(m.edns_version, 0);
+  EXPECT_TRUE(m.edns_do);
+  EXPECT_EQ(m.full_rcode(), 16);  // BADVERS
+
+  // The question depth leaves records alone.
+  ASSERT_EQ(Decode(r, DnsDepth::kQuestion, &m), Anomaly::kNone);
+  EXPECT_FALSE(m.has_edns);
+  EXPECT_EQ(m.address_count, 0);
+}
+
+TEST(DecodeDnsTest, RcodesAndAddressCap) {
+  Wire records;
+  for (int i = 0; i < kMaxAddressesKept + 3; ++i) {
+    Append(records, RecordAtQname(1, {10, 0, 0, static_cast<uint8_t>(i)}));
+  }
+  const Wire r = Response(kRcodeNxDomain, kMaxAddressesKept + 3, 0, 0,
+                          Question("n.x", 1), records);
+  DnsMessage m;
+  ASSERT_EQ(Decode(r, DnsDepth::kAll, &m), Anomaly::kNone);
+  EXPECT_EQ(m.header.rcode(), kRcodeNxDomain);
+  EXPECT_EQ(m.full_rcode(), kRcodeNxDomain);
+  EXPECT_EQ(m.address_count, kMaxAddressesKept);
+  EXPECT_EQ(m.addresses[kMaxAddressesKept - 1].bytes[3], kMaxAddressesKept - 1);
+}
+
+TEST(DecodeDnsTest, RecordProblems) {
+  DnsMessage m;
+  Wire rd = RecordAtQname(1, {1, 2, 3, 4});
+  Set16(rd, 10, 40);  // rdlength past the end
+  // Add filler so that the counts still fit.
+  Wire filler(30, 0);
+  Wire r = Response(0, 1, 0, 0, Question("a.b", 1), rd);
+  Append(r, filler);
+  EXPECT_EQ(Decode(r, DnsDepth::kAll, &m), Anomaly::kDnsTruncatedRecord);
+
+  Wire fwd = {0xc0, 0x30, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0};
+  EXPECT_EQ(
+      Decode(Response(0, 1, 0, 0, Question("a.b", 1), fwd), DnsDepth::kAll, &m),
+      Anomaly::kDnsForwardPointer);
+
+  Wire bad_label = {0x41, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0};
+  EXPECT_EQ(Decode(Response(0, 1, 0, 0, Question("a.b", 1), bad_label),
+                   DnsDepth::kAll, &m),
+            Anomaly::kDnsLabelTooLong);
+}
+
+TEST(DecodeDnsTest, EveryPrefixOfAResponseIsSafe) {
+  Wire records;
+  Append(records, RecordAtQname(1, {1, 2, 3, 4}));
+  Append(records, Opt(1232, 0, 0, false));
+  const Wire r = Response(0, 1, 0, 1, Question("p.example", 1), records);
+  DnsMessage m;
+  for (size_t n = 0; n < r.size(); ++n) {
+    const Wire prefix(r.begin(), r.begin() + n);
+    EXPECT_NE(Decode(prefix, DnsDepth::kAll, &m), Anomaly::kNone) << n;
+  }
+  EXPECT_EQ(Decode(r, DnsDepth::kAll, &m), Anomaly::kNone);
+}
+
+Anomaly DecodeTcp(const Wire& w, DnsDepth depth, DnsMessage* m) {
+  return DecodeDnsTcp(Bytes(w.data(), w.size()), depth, m);
+}
+
+TEST(DecodeDnsTcpTest, LengthPrefix) {
+  const Wire q = DnsQuery(7, "tcp.example", 1, /*edns=*/true);
+  Wire seg = {0, static_cast<uint8_t>(q.size())};
+  Append(seg, q);
+  DnsMessage m;
+  ASSERT_EQ(DecodeTcp(seg, DnsDepth::kAll, &m), Anomaly::kNone);
+  EXPECT_EQ(m.qname(), "tcp.example");
+  EXPECT_TRUE(m.has_edns);
+  EXPECT_EQ(m.edns_udp_size, 1232);
+
+  // A second pipelined message after the first is not part of it.
+  Wire two = seg;
+  Append(two, seg);
+  ASSERT_EQ(DecodeTcp(two, DnsDepth::kAll, &m), Anomaly::kNone);
+  EXPECT_EQ(m.question_end, q.size() - 11);
+
+  // The message continues in the next segment: the question is enough.
+  Wire part = seg;
+  part.resize(part.size() - 5);
+  EXPECT_EQ(DecodeTcp(part, DnsDepth::kAll, &m), Anomaly::kNone);
+  EXPECT_EQ(m.qname(), "tcp.example");
+  Wire cut_question = seg;
+  cut_question.resize(20);
+  EXPECT_EQ(DecodeTcp(cut_question, DnsDepth::kAll, &m),
+            Anomaly::kDnsTruncatedQuestion);
+
+  EXPECT_EQ(DecodeTcp({0}, DnsDepth::kAll, &m), Anomaly::kDnsTruncatedHeader);
+  Wire tiny = {0, 5, 1, 2, 3, 4, 5};
+  EXPECT_EQ(DecodeTcp(tiny, DnsDepth::kAll, &m),
+            Anomaly::kDnsTcpLengthMismatch);
+}
+
+}  // namespace
+}  // namespace edgecap::parse
