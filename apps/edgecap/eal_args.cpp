@@ -1,0 +1,54 @@
+#include "apps/edgecap/eal_args.h"
+
+#include <sched.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace edgecap::app {
+
+std::string LcoreMap(unsigned lcores, const std::vector<int>& cpus) {
+  if (cpus.empty()) return absl::StrCat("(0-", lcores - 1, ")");
+  if (lcores <= cpus.size()) {
+    std::vector<std::string> parts;
+    for (unsigned i = 0; i < lcores; ++i) {
+      parts.push_back(absl::StrCat(i, "@", cpus[i]));
+    }
+    return absl::StrJoin(parts, ",");
+  }
+  // Oversubscribed: let the kernel schedule every lcore on every CPU; the
+  // pipeline yields when idle so correctness does not depend on speed.
+  const std::string set = absl::StrCat("(", absl::StrJoin(cpus, ","), ")");
+  return lcores == 1 ? absl::StrCat("0@", set)
+                     : absl::StrCat("(0-", lcores - 1, ")@", set);
+}
+
+std::vector<int> AllowedCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    for (int c = 0; c < CPU_SETSIZE; ++c) {
+      if (CPU_ISSET(c, &set)) cpus.push_back(c);
+    }
+  }
+  return cpus;
+}
+
+std::vector<std::string> ShortcutEalArgs(const EalPlan& plan) {
+  std::vector<std::string> args = {
+      plan.argv0,
+      "--no-huge",
+      "-m",
+      absl::StrCat(plan.memory_mb),
+      "--no-pci",
+      absl::StrCat("--file-prefix=edgecap-", plan.pid),
+      absl::StrCat("--lcores=", LcoreMap(plan.lcores, plan.cpus)),
+      // Ports are probed by edgecap itself (rte_dev_probe) so a failing vdev
+      // gets its own message.
+  };
+  if (!plan.verbose) args.push_back("--log-level=*:warning");
+  return args;
+}
+
+}  // namespace edgecap::app

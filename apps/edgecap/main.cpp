@@ -1,0 +1,393 @@
+// edgecap: DNS/ICMP incident detection on DPDK ports. See options.h for the
+// command line and lib/pipeline/pipeline.h for the lcore roles.
+#include <net/if.h>
+#include <rte_bus_vdev.h>
+#include <rte_dev.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_pdump.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "apps/edgecap/eal_args.h"
+#include "apps/edgecap/options.h"
+#include "lib/capture/pcap_file.h"
+#include "lib/pipeline/counting_engine.h"
+#include "lib/pipeline/packet_time.h"
+#include "lib/pipeline/pipeline.h"
+#include "lib/pipeline/port.h"
+#include "lib/pipeline/profile.h"
+
+#ifndef EDGECAP_PROFILE_DIR
+#define EDGECAP_PROFILE_DIR "drivers-config"
+#endif
+#ifndef EDGECAP_VERSION
+#define EDGECAP_VERSION "unknown"
+#endif
+
+namespace edgecap::app {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int) { g_stop.store(true, std::memory_order_relaxed); }
+
+// The stats side until lib/incident's detector is wired in: nothing to merge.
+class NullStats : public pipeline::StatsEngine {
+ public:
+  void Poll() override {}
+  void Finish(int64_t) override {}
+};
+
+struct Input {
+  parse::LinkType link = parse::LinkType::kEthernet;
+  std::vector<uint64_t> records;  // per --pcap file (RX queue)
+};
+
+// Opens every capture before EAL starts: a missing, unreadable or non-pcap
+// file, or an unsupported link type, fails here with one line naming it.
+absl::StatusOr<Input> CheckCaptures(const std::vector<std::string>& files) {
+  Input in;
+  for (size_t i = 0; i < files.size(); ++i) {
+    absl::StatusOr<capture::PcapFile> f = capture::PcapFile::Open(files[i]);
+    if (!f.ok()) return f.status();
+    if (i == 0) {
+      in.link = f->link_type();
+    } else if (f->link_type() != in.link) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          files[i], ": link type ", static_cast<int>(f->link_type()),
+          " differs from ", files[0], "'s ", static_cast<int>(in.link)));
+    }
+    // The record count tells the pipeline when a queue is drained (net_pcap
+    // just returns nothing at end of file) and gives the progress its share.
+    capture::Record r;
+    uint64_t n = 0;
+    while (f->Next(&r)) ++n;
+    // A cut last record still lets us read the ones before it: warn, go on.
+    if (!f->status().ok()) {
+      std::fprintf(stderr, "edgecap: warning: %s\n",
+                   std::string(f->status().message()).c_str());
+    }
+    in.records.push_back(n);
+  }
+  return in;
+}
+
+std::string Count(uint64_t n) {
+  std::string s = absl::StrCat(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(i, ",");
+  return s;
+}
+
+void PrintProgress(const pipeline::Progress& p) {
+  const double rate =
+      p.elapsed_seconds > 0 ? p.received / p.elapsed_seconds : 0;
+  if (p.expected > 0) {
+    std::fprintf(stderr, "\r%s / %s packets (%.0f%%), %.2f Mpps   ",
+                 Count(p.received).c_str(), Count(p.expected).c_str(),
+                 100.0 * static_cast<double>(p.received) /
+                     static_cast<double>(p.expected),
+                 rate / 1e6);
+  } else {
+    std::fprintf(stderr, "\r%s packets, %.2f Mpps   ",
+                 Count(p.received).c_str(), rate / 1e6);
+  }
+  std::fflush(stderr);
+}
+
+struct Plan {
+  uint16_t workers = 1;
+  bool hardware = true;
+  uint16_t queues = 1;  // RX queues per port
+};
+
+absl::StatusOr<Plan> PlanDispatch(const Options& o, size_t pcap_files) {
+  Plan p;
+  if (pcap_files > 1) {
+    // One file per RX queue: a NIC's RSS already split the traffic.
+    if (o.dispatch == Dispatch::kSoftware) {
+      return absl::InvalidArgumentError(
+          "several --pcap files are RX queues for --dispatch hw; give one "
+          "file for --dispatch sw");
+    }
+    if (o.workers != 0 && o.workers != pcap_files) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--workers ", o.workers, " with ", pcap_files,
+          " --pcap files: hardware dispatch needs one file per worker"));
+    }
+    p.workers = static_cast<uint16_t>(pcap_files);
+    p.hardware = true;
+    p.queues = p.workers;
+    return p;
+  }
+  p.workers = o.workers == 0 ? 1 : o.workers;
+  if (!o.shortcut || o.dispatch == Dispatch::kHardware) {
+    p.hardware = o.dispatch != Dispatch::kSoftware;
+  } else {
+    // Single-queue vdevs: software dispatch unless one worker polls alone.
+    p.hardware = p.workers == 1 && o.dispatch != Dispatch::kSoftware;
+  }
+  if (o.shortcut && !o.pcap_files.empty() && p.hardware && p.workers > 1) {
+    return absl::InvalidArgumentError(
+        "--dispatch hw with one --pcap file needs one file per worker: split "
+        "it with 'edgecap-gen split FILE --queues N -o PREFIX'");
+  }
+  p.queues = p.hardware ? p.workers : 1;
+  return p;
+}
+
+absl::Status Run(int argc, char** argv, int* exit_code) {
+  absl::StatusOr<Options> parsed = ParseCommandLine(argc, argv);
+  if (!parsed.ok()) {
+    *exit_code = 2;
+    return parsed.status();
+  }
+  Options& o = *parsed;
+  if (o.help) {
+    std::fputs(Usage().c_str(), stdout);
+    return absl::OkStatus();
+  }
+  if (o.version) {
+    std::printf("edgecap %s\n", EDGECAP_VERSION);
+    return absl::OkStatus();
+  }
+  Input input;
+  if (!o.pcap_files.empty()) {
+    absl::StatusOr<Input> in = CheckCaptures(o.pcap_files);
+    if (!in.ok()) return in.status();
+    input = *in;
+  }
+  if (!o.iface.empty() && if_nametoindex(o.iface.c_str()) == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("--iface ", o.iface, ": no such network interface"));
+  }
+  absl::StatusOr<Plan> plan = PlanDispatch(o, o.pcap_files.size());
+  if (!plan.ok()) {
+    *exit_code = 2;
+    return plan.status();
+  }
+  const unsigned lcores = 1 + plan->workers + (plan->hardware ? 0 : 1);
+  const std::string profiles =
+      o.profiles_dir.empty() ? EDGECAP_PROFILE_DIR : o.profiles_dir;
+
+  // Pool: every ring full, every burst in flight, every lcore cache full, and
+  // the profile's descriptors, so offline RX never runs out (net_pcap would
+  // lose the record it had read).
+  const uint32_t ring_size = 1024;
+  uint32_t mbufs = plan->workers * (ring_size + pipeline::kMaxBurst) +
+                   lcores * 256 * 3 / 2 + 4096;
+
+  std::vector<std::string> eal_args = o.eal_args;
+  if (o.shortcut) {
+    const uint32_t pool_mb = static_cast<uint32_t>(
+        (uint64_t{mbufs} * 2 + 16384) * (RTE_MBUF_DEFAULT_BUF_SIZE + 256) >>
+        20);
+    eal_args = ShortcutEalArgs(
+        {.argv0 = o.eal_args[0],
+         .lcores = lcores,
+         .cpus = AllowedCpus(),
+         .memory_mb =
+             o.memory_mb != 0 ? o.memory_mb : std::max(256u, pool_mb + 128),
+         .pid = getpid(),
+         .verbose = o.verbose});
+  }
+  std::vector<char*> eal_argv;
+  for (std::string& a : eal_args) eal_argv.push_back(a.data());
+  eal_argv.push_back(nullptr);
+  if (rte_eal_init(static_cast<int>(eal_argv.size() - 1), eal_argv.data()) <
+      0) {
+    return absl::InternalError(absl::StrCat("DPDK EAL initialisation failed: ",
+                                            rte_strerror(rte_errno)));
+  }
+  // From here on, EAL must be cleaned up whatever happens.
+  struct EalCleanup {
+    ~EalCleanup() { rte_eal_cleanup(); }
+  } eal_cleanup;
+
+  if (rte_lcore_count() < lcores) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("need ", lcores, " lcores (stats, ", plan->workers,
+                     " worker(s)", plan->hardware ? "" : ", dispatcher",
+                     "), EAL gave ", rte_lcore_count()));
+  }
+
+  std::vector<uint16_t> ports;
+  if (o.shortcut) {
+    std::string devargs;
+    if (!o.pcap_files.empty()) {
+      devargs = "net_pcap0";
+      for (const std::string& f : o.pcap_files)
+        absl::StrAppend(&devargs, ",rx_pcap=", f);
+    } else {
+      devargs = absl::StrCat("net_af_packet0,iface=", o.iface,
+                             ",qpairs=", plan->queues);
+    }
+    const int rc = rte_dev_probe(devargs.c_str());
+    if (rc != 0) {
+      return absl::InternalError(absl::StrCat(
+          "cannot create DPDK port '", devargs, "': ", rte_strerror(-rc)));
+    }
+    const std::string name = devargs.substr(0, devargs.find(','));
+    uint16_t port;
+    if (rte_eth_dev_get_port_by_name(name.c_str(), &port) != 0) {
+      return absl::InternalError(
+          absl::StrCat("port ", name, " not found after probe"));
+    }
+    ports.push_back(port);
+  } else {
+    uint16_t port;
+    RTE_ETH_FOREACH_DEV(port) { ports.push_back(port); }
+    if (ports.empty()) {
+      return absl::NotFoundError(
+          "no DPDK ports: bind a NIC to vfio-pci, or give --vdev, --pcap or "
+          "--iface");
+    }
+  }
+  std::vector<pipeline::PortProfile> port_profiles;
+  for (uint16_t port : ports) {
+    absl::StatusOr<std::string> driver = pipeline::DriverName(port);
+    if (!driver.ok()) return driver.status();
+    absl::StatusOr<pipeline::PortProfile> profile =
+        pipeline::FindProfile(profiles, *driver);
+    if (!profile.ok()) return profile.status();
+    port_profiles.push_back(*profile);
+    mbufs +=
+        profile->mempool_mbufs > mbufs ? profile->mempool_mbufs - mbufs : 0;
+    mbufs += profile->rx_descriptors * plan->queues;
+  }
+  rte_mempool* pool = rte_pktmbuf_pool_create(
+      "edgecap_rx", mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+      static_cast<int>(rte_socket_id()));
+  if (pool == nullptr) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "cannot create a pool of ", mbufs, " mbufs: ", rte_strerror(rte_errno),
+        o.shortcut ? " (raise --memory)" : ""));
+  }
+  struct PortCleanup {
+    std::vector<uint16_t> started;
+    ~PortCleanup() {
+      for (uint16_t p : started) pipeline::StopPort(p);
+    }
+  } port_cleanup;
+  for (size_t i = 0; i < ports.size(); ++i) {
+    absl::Status s =
+        pipeline::StartPort(ports[i], plan->queues, port_profiles[i], pool);
+    if (!s.ok()) return s;
+    port_cleanup.started.push_back(ports[i]);
+  }
+  // Taps for dpdk-dumpcap; a failure only loses that convenience.
+  if (rte_pdump_init() != 0) {
+    std::fprintf(stderr,
+                 "edgecap: warning: dpdk-dumpcap taps unavailable: %s\n",
+                 rte_strerror(rte_errno));
+  }
+
+  const pipeline::TimeSource time_source =
+      o.pcap_files.empty() ? port_profiles[0].packet_time
+                           : pipeline::TimeSource::kDynfieldMicros;
+  absl::StatusOr<pipeline::PacketClock> clock =
+      pipeline::PacketClock::Create(time_source);
+  if (!clock.ok()) return clock.status();
+
+  pipeline::PipelineConfig config;
+  config.ports = ports;
+  config.workers = plan->workers;
+  config.hardware_dispatch = plan->hardware;
+  config.link = input.link;
+  config.offline = !o.pcap_files.empty();
+  if (config.offline) config.expected_records = {input.records};
+  config.ring_size = ring_size;
+  config.yield_when_idle = lcores > AllowedCpus().size();
+  unsigned lcore = rte_get_next_lcore(-1, 1, 0);
+  for (uint16_t w = 0; w < plan->workers; ++w) {
+    config.worker_lcores.push_back(lcore);
+    lcore = rte_get_next_lcore(lcore, 1, 0);
+  }
+  if (!plan->hardware) config.dispatcher_lcore = lcore;
+
+  std::vector<pipeline::CountingEngine> engines;
+  engines.reserve(plan->workers);
+  std::vector<pipeline::WorkerEngine*> engine_ptrs;
+  for (uint16_t w = 0; w < plan->workers; ++w) {
+    engines.emplace_back(w, plan->workers);
+    engine_ptrs.push_back(&engines.back());
+  }
+  NullStats stats;
+
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  pipeline::Pipeline pipe(config, pool, *clock, engine_ptrs, &stats, &g_stop);
+  if (absl::Status s = pipe.Init(); !s.ok()) return s;
+  const bool progress =
+      o.progress == 1 ||
+      (o.progress == -1 && isatty(STDERR_FILENO) && config.offline && !o.quiet);
+  absl::Status run = pipe.Run(progress ? PrintProgress : nullptr);
+  if (progress) std::fputs("\n", stderr);
+  if (!run.ok()) return run;
+
+  // Drops are never silent.
+  pipeline::PortDrops drops;
+  for (uint16_t p : ports) {
+    const pipeline::PortDrops d = pipeline::ReadPortDrops(p);
+    drops.ipackets += d.ipackets;
+    drops.imissed += d.imissed;
+    drops.ierrors += d.ierrors;
+    drops.rx_nombuf += d.rx_nombuf;
+  }
+  uint64_t ring_full = pipe.dispatcher().ring_full.load();
+  for (uint16_t w = 0; w < plan->workers; ++w)
+    ring_full += pipe.worker(w).ring_full.load();
+  const pipeline::CountingEngine::Totals t =
+      pipeline::CountingEngine::Sum(engines);
+  if (!o.quiet) {
+    std::printf(
+        "edgecap: %s packets, %s DNS queries, %s DNS responses, %s ICMP "
+        "errors\n",
+        Count(t.packets).c_str(), Count(t.dns_queries).c_str(),
+        Count(t.dns_responses).c_str(), Count(t.icmp_errors).c_str());
+    std::printf("workers: %u (%s dispatch)\n", plan->workers,
+                plan->hardware ? "hw" : "sw");
+    std::printf("drops: imissed %s, rx_nombuf %s, ierrors %s, ring-full %s\n",
+                Count(drops.imissed).c_str(), Count(drops.rx_nombuf).c_str(),
+                Count(drops.ierrors).c_str(), Count(ring_full).c_str());
+  }
+  for (const pipeline::ShortRead& r : pipe.short_reads()) {
+    std::fprintf(stderr,
+                 "edgecap: warning: port %u queue %u stopped after %s of %s "
+                 "records\n",
+                 r.port, r.queue, Count(r.received).c_str(),
+                 Count(r.expected).c_str());
+  }
+  if (drops.imissed + drops.rx_nombuf + ring_full > 0) {
+    std::fprintf(stderr,
+                 "edgecap: warning: packets lost: imissed %s, rx_nombuf %s, "
+                 "ring-full %s\n",
+                 Count(drops.imissed).c_str(), Count(drops.rx_nombuf).c_str(),
+                 Count(ring_full).c_str());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace edgecap::app
+
+int main(int argc, char** argv) {
+  int exit_code = 1;
+  const absl::Status s = edgecap::app::Run(argc, argv, &exit_code);
+  if (s.ok()) return 0;
+  std::fprintf(stderr, "edgecap: %s\n", std::string(s.message()).c_str());
+  return exit_code;
+}
