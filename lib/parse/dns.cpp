@@ -1,6 +1,7 @@
 #include "lib/parse/dns.h"
 
 #include <array>
+#include <cstring>
 
 namespace edgecap::parse {
 namespace {
@@ -32,8 +33,36 @@ constexpr std::array<char, 256> MakePlainTable() {
 }
 constexpr std::array<char, 256> kPlain = MakePlainTable();
 
+constexpr uint64_t kOnes = 0x0101010101010101ull;
+constexpr uint64_t kHighs = 0x8080808080808080ull;
+inline uint64_t HasZeroByte(uint64_t v) { return (v - kOnes) & ~v & kHighs; }
+
+// Eight label bytes at a time while none needs escaping (the usual case):
+// then the text is the bytes themselves with 'A'..'Z' lowercased.
+inline bool PlainChunk(uint64_t x) {
+  const uint64_t below = (x - 0x21 * kOnes) & ~x & kHighs;  // any < 0x21
+  return ((x & kHighs) | below | HasZeroByte(x ^ (0x7f * kOnes)) |
+          HasZeroByte(x ^ ('.' * kOnes)) | HasZeroByte(x ^ ('\\' * kOnes))) ==
+         0;
+}
+inline uint64_t LowerChunk(uint64_t x) {
+  // All bytes are below 0x80 here, so the additions cannot carry across.
+  const uint64_t ge_a = x + (0x80 - 'A') * kOnes;
+  const uint64_t gt_z = x + (0x80 - 'Z' - 1) * kOnes;
+  return x | ((ge_a & ~gt_z & kHighs) >> 2);
+}
+
 inline char* AppendLabel(const uint8_t* label, size_t len, char* o) {
-  for (size_t i = 0; i < len; ++i) {
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t x;
+    std::memcpy(&x, label + i, 8);
+    if (!PlainChunk(x)) break;
+    x = LowerChunk(x);
+    std::memcpy(o, &x, 8);
+    o += 8;
+  }
+  for (; i < len; ++i) {
     const uint8_t c = label[i];
     const char plain = kPlain[c];
     if (plain != 0) {

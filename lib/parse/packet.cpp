@@ -200,7 +200,8 @@ bool IsSupportedLinkType(uint32_t link) {
 }
 
 Anomaly DecodeFrame(LinkType link, Bytes frame, Packet* out) {
-  *out = Packet{};
+  static constexpr Packet kEmpty{};
+  *out = kEmpty;
   const uint8_t* const p = frame.data();
   const size_t cap = frame.size();
   size_t off = 0;
