@@ -87,9 +87,13 @@ absl::StatusOr<Input> CheckCaptures(const std::vector<std::string>& files) {
 }
 
 std::string Count(uint64_t n) {
-  std::string s = absl::StrCat(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(i, ",");
-  return s;
+  const std::string digits = absl::StrCat(n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return out;
 }
 
 void PrintProgress(const pipeline::Progress& p) {

@@ -1,0 +1,120 @@
+#include "lib/pipeline/flow_engine.h"
+
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_pause.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace edgecap::pipeline {
+namespace {
+
+// Buckets are per second of packet time; 1024 in flight is many minutes of
+// backlog on the stats lcore before a worker has to wait.
+constexpr unsigned kBucketRing = 1024;
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<FlowWorkerEngine>> FlowWorkerEngine::Create(
+    const flow::WorkerConfig& config, int id) {
+  absl::StatusOr<std::unique_ptr<flow::Worker>> worker =
+      flow::Worker::Create(config, id);
+  if (!worker.ok()) return worker.status();
+  std::unique_ptr<FlowWorkerEngine> e(new FlowWorkerEngine());
+  e->worker_ = std::move(*worker);
+  const std::string base = absl::StrCat("ecb", getpid() % 100000, "_", id);
+  e->to_stats_ =
+      rte_ring_create((base + "o").c_str(), kBucketRing, rte_socket_id(),
+                      RING_F_SP_ENQ | RING_F_SC_DEQ);
+  e->spent_ = rte_ring_create((base + "s").c_str(), kBucketRing,
+                              rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+  if (e->to_stats_ == nullptr || e->spent_ == nullptr) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("cannot create the bucket rings of worker ", id, ": ",
+                     rte_strerror(rte_errno)));
+  }
+  return e;
+}
+
+FlowWorkerEngine::~FlowWorkerEngine() {
+  for (rte_ring* r : {to_stats_, spent_}) {
+    if (r == nullptr) continue;
+    void* obj;
+    while (rte_ring_dequeue(r, &obj) == 0)
+      delete static_cast<flow::Bucket*>(obj);
+    rte_ring_free(r);
+  }
+}
+
+bool FlowWorkerEngine::Publish() {
+  void* obj;
+  while (rte_ring_sc_dequeue(spent_, &obj) == 0) {
+    worker_->Recycle(
+        std::unique_ptr<flow::Bucket>(static_cast<flow::Bucket*>(obj)));
+  }
+  if (pending_) {
+    if (rte_ring_sp_enqueue(to_stats_, pending_.get()) != 0) return false;
+    pending_.release();
+  }
+  std::unique_ptr<flow::Bucket> b;
+  while (worker_->PopClosed(&b)) {
+    if (rte_ring_sp_enqueue(to_stats_, b.get()) != 0) {
+      pending_ = std::move(b);
+      return false;
+    }
+    b.release();
+  }
+  published_ = worker_->watermark_second();
+  watermark_.store(published_, std::memory_order_release);
+  return true;
+}
+
+void FlowWorkerEngine::Finish(int64_t last_ts_ns) {
+  worker_->Finish(last_ts_ns);
+  // The stats lcore keeps draining while workers finish.
+  while (!Publish()) rte_pause();
+}
+
+FlowStatsEngine::FlowStatsEngine(const incident::DetectorConfig& config,
+                                 std::vector<FlowWorkerEngine*> workers,
+                                 incident::Detector::Sink sink)
+    : workers_(std::move(workers)),
+      detector_(config, static_cast<int>(workers_.size()), std::move(sink)) {}
+
+void FlowStatsEngine::Drain() {
+  for (size_t w = 0; w < workers_.size(); ++w) {
+    FlowWorkerEngine& e = *workers_[w];
+    // Watermark first: every bucket below it is in the ring by then.
+    const int64_t watermark = e.watermark_.load(std::memory_order_acquire);
+    void* obj;
+    while (rte_ring_sc_dequeue(e.to_stats_, &obj) == 0) {
+      detector_.Offer(
+          static_cast<int>(w),
+          std::unique_ptr<flow::Bucket>(static_cast<flow::Bucket*>(obj)));
+    }
+    if (watermark != std::numeric_limits<int64_t>::min()) {
+      detector_.SetWatermark(static_cast<int>(w), watermark);
+    }
+  }
+}
+
+void FlowStatsEngine::Poll() {
+  Drain();
+  detector_.Poll();
+  for (size_t w = 0; w < workers_.size(); ++w) {
+    std::unique_ptr<flow::Bucket> spent;
+    while (detector_.PopSpent(static_cast<int>(w), &spent)) {
+      if (rte_ring_sp_enqueue(workers_[w]->spent_, spent.get()) == 0) {
+        spent.release();
+      }  // else: the worker has plenty; let this one go
+    }
+  }
+}
+
+void FlowStatsEngine::Finish(int64_t last_ts_ns) {
+  Drain();
+  detector_.Finish(last_ts_ns);
+}
+
+}  // namespace edgecap::pipeline

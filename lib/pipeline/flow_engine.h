@@ -1,0 +1,83 @@
+// Wires lib/flow and lib/incident into the pipeline: FlowWorkerEngine runs a
+// flow::Worker on a worker lcore and ships its closed buckets to the stats
+// lcore over an SPSC ring (and takes spent ones back over another, so the
+// fast path does not allocate); FlowStatsEngine feeds them to the
+// incident::Detector with each worker's watermark.
+//
+//   FlowStats stats(detector_config, workers, sink);
+//   std::vector<std::unique_ptr<FlowWorkerEngine>> engines = ...;
+//   stats.Attach(w, engines[w].get());
+#ifndef EDGECAP_LIB_PIPELINE_FLOW_ENGINE_H_
+#define EDGECAP_LIB_PIPELINE_FLOW_ENGINE_H_
+
+#include <rte_ring.h>
+
+#include <atomic>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lib/flow/worker.h"
+#include "lib/incident/detector.h"
+#include "lib/pipeline/engine.h"
+
+namespace edgecap::pipeline {
+
+class FlowWorkerEngine : public WorkerEngine {
+ public:
+  static absl::StatusOr<std::unique_ptr<FlowWorkerEngine>> Create(
+      const flow::WorkerConfig& config, int id);
+  ~FlowWorkerEngine() override;
+
+  void OnPacket(int64_t ts_ns, const parse::Packet& packet,
+                parse::Bytes frame) override {
+    worker_->Process(ts_ns, packet, frame);
+    if (worker_->watermark_second() != published_ || pending_) Publish();
+  }
+  void AdvanceTime(int64_t ts_ns) override {
+    worker_->Advance(ts_ns);
+    if (worker_->watermark_second() != published_ || pending_) Publish();
+  }
+  void Finish(int64_t last_ts_ns) override;
+
+  const flow::Worker& worker() const { return *worker_; }
+
+ private:
+  friend class FlowStatsEngine;
+  FlowWorkerEngine() = default;
+  // Sends closed buckets; publishes the watermark once all below it are sent.
+  // Returns false while a bucket waits for room in the ring.
+  bool Publish();
+
+  std::unique_ptr<flow::Worker> worker_;
+  rte_ring* to_stats_ = nullptr;
+  rte_ring* spent_ = nullptr;
+  std::unique_ptr<flow::Bucket> pending_;
+  int64_t published_ = std::numeric_limits<int64_t>::min();
+  alignas(64) std::atomic<int64_t> watermark_{
+      std::numeric_limits<int64_t>::min()};
+};
+
+class FlowStatsEngine : public StatsEngine {
+ public:
+  FlowStatsEngine(const incident::DetectorConfig& config,
+                  std::vector<FlowWorkerEngine*> workers,
+                  incident::Detector::Sink sink);
+
+  void Poll() override;
+  void Finish(int64_t last_ts_ns) override;
+
+  const incident::Detector& detector() const { return detector_; }
+
+ private:
+  void Drain();
+
+  std::vector<FlowWorkerEngine*> workers_;
+  incident::Detector detector_;
+};
+
+}  // namespace edgecap::pipeline
+
+#endif  // EDGECAP_LIB_PIPELINE_FLOW_ENGINE_H_
