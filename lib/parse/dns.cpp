@@ -199,7 +199,10 @@ Anomaly Decode(const uint8_t* m, size_t size, DnsDepth depth, bool partial,
   size_t pos = kHeaderSize;
   if (h.qdcount > 0) {
     const Anomaly a = ReadQname(m, size, pos, out, &pos);
-    if (a != Anomaly::kNone) return a;
+    if (a != Anomaly::kNone) {
+      out->qname_text[0] = '\0';  // no half names: qname() stays ""
+      return a;
+    }
     if (pos + 4 > size) return Anomaly::kDnsTruncatedQuestion;
     out->qtype = Load16(m + pos);
     out->qclass = Load16(m + pos + 2);

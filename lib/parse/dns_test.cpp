@@ -199,6 +199,31 @@ TEST(DecodeDnsTest, WorstCaseTextFitsTheBuffer) {
   EXPECT_EQ(m.qname().substr(0, 8), "\\001\\001");
 }
 
+TEST(DecodeDnsTest, LongLabelsLowercaseEightBytesAtATime) {
+  // Bytes around 'A'..'Z' ('@', '[', '`', '{') must not change.
+  const std::string label = "ABCDEFGHIJKLMNOPQRSTUVWXYZ@[`{az09-_MiXeD";
+  Wire w = {static_cast<uint8_t>(label.size())};
+  w.insert(w.end(), label.begin(), label.end());
+  Append(w, Wire{0, 0, 1, 0, 1});
+  DnsMessage m;
+  ASSERT_EQ(Decode(QueryWithName(w), DnsDepth::kQuestion, &m), Anomaly::kNone);
+  std::string want = label;
+  for (char& c : want) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  EXPECT_EQ(m.qname(), want);
+}
+
+TEST(DecodeDnsTest, FailedNameLeavesNoHalfName) {
+  DnsMessage m;
+  ASSERT_EQ(Decode(QueryWithName({3, 'a', 'b', 'c', 5, 'd'}),
+                   DnsDepth::kQuestion, &m),
+            Anomaly::kDnsTruncatedQuestion);
+  EXPECT_EQ(m.qname(), "");
+  EXPECT_STREQ(m.qname_text, "");
+  EXPECT_FALSE(m.has_question);
+}
+
 TEST(DecodeDnsTest, Truncation) {
   const Wire q = DnsQuery(1, "cut.example", 1);
   DnsMessage m;
