@@ -78,6 +78,7 @@ constexpr Kind kKinds[] = {
        const Built b = Query(c, c->client, c->server);
        Put16(c->frame + b.l3_offset + 2, 1400);
        FixIpv4Checksum(c->frame + b.l3_offset);
+       c->meta.dns = 0;  // tshark still decodes the DNS header
        return b.len;
      }},
     {"udp_header_truncated",
@@ -91,18 +92,21 @@ constexpr Kind kKinds[] = {
      [](Ctx* c) -> size_t {
        const Built b = Query(c, c->client, c->server);
        Put16(c->frame + b.l3_offset + 24, 300);
+       c->meta.dns = 0;  // tshark still decodes the DNS header
        return b.len;
      }},
     {"dns_header_truncated",
      [](Ctx* c) -> size_t {
        BuildDnsQuery(c->msg, static_cast<uint16_t>(c->rng->Next()),
                      "example.net", kTypeA, false);
+       c->meta.dns = 0;
        return Udp(c, false, {c->msg, 7}).len;
      }},
     {"dns_question_truncated",
      [](Ctx* c) -> size_t {
        BuildDnsQuery(c->msg, static_cast<uint16_t>(c->rng->Next()),
                      "averyverylonglabel.example.net", kTypeA, false);
+       c->meta.dns = 0;
        return Udp(c, false, {c->msg, 12 + 9}).len;
      }},
     {"dns_label_too_long",
@@ -111,6 +115,7 @@ constexpr Kind kKinds[] = {
            BuildDnsQuery(c->msg, static_cast<uint16_t>(c->rng->Next()),
                          "abcdefgh.example.net", kTypeA, false);
        c->msg[12] = 0x50;  // label type 01: reserved, and past the end
+       c->meta.dns = 0;
        return Udp(c, false, {c->msg, n}).len;
      }},
     {"dns_compression_loop",
@@ -122,6 +127,7 @@ constexpr Kind kKinds[] = {
            0,    0,    0x0e, 0x10, 0, 4, 198,  18,   0, 1};
        std::memcpy(c->msg, kMsg, sizeof(kMsg));
        Put16(c->msg, static_cast<uint16_t>(c->rng->Next()));
+       c->meta.dns = 1;
        return Udp(c, true, {c->msg, sizeof(kMsg)}).len;
      }},
     {"dns_bogus_counts",
@@ -130,6 +136,8 @@ constexpr Kind kKinds[] = {
            c->msg, static_cast<uint16_t>(c->rng->Next()), "bogus.example.net",
            kTypeA, kRcodeNxDomain, false, 0);
        Put16(c->msg + 6, 40);  // ANCOUNT 40, no answer present
+       c->meta.dns = 1;
+       c->meta.rcode = kRcodeNxDomain;
        return Udp(c, true, {c->msg, n}).len;
      }},
     {"icmp_quote_garbage",
@@ -138,6 +146,7 @@ constexpr Kind kKinds[] = {
        for (uint8_t& b : garbage) b = static_cast<uint8_t>(c->rng->Next());
        garbage[0] = 0x00;  // IP version 0
        c->meta.ip_version = 4;
+       c->meta.icmp4_code = 3;
        return BuildUnreachable(c->frame, c->up.Reversed(),
                                Ip::V4(192, 0, 2, 200), c->client, 3,
                                {garbage, sizeof(garbage)}, IpOptions{})
@@ -148,6 +157,7 @@ constexpr Kind kKinds[] = {
        const Built q = Query(c, c->client, Ip::V4(192, 0, 2, 201));
        uint8_t quote[12];
        std::memcpy(quote, c->frame + q.l3_offset, sizeof(quote));
+       c->meta.icmp4_code = 3;
        return BuildUnreachable(c->frame, c->up.Reversed(),
                                Ip::V4(192, 0, 2, 201), c->client, 3,
                                {quote, sizeof(quote)}, IpOptions{})
@@ -157,6 +167,7 @@ constexpr Kind kKinds[] = {
      [](Ctx* c) -> size_t {
        const Built b = Query(c, Ip::V6(0xc, 0xbad), Ip::V6(0x53, 0x99));
        Put16(c->frame + b.l3_offset + 4, 1000);
+       c->meta.dns = 0;  // tshark still decodes the DNS header
        return b.len;
      }},
 };
@@ -171,7 +182,7 @@ void InterleaveMalformed(Scene* scene, Rng* rng, const World& w,
   for (const Kind& kind : kKinds) {
     for (int i = 0; i < kMalformedCopies; ++i) {
       c.client = w.clients[rng->Below(w.clients.size())];
-      c.port = static_cast<uint16_t>(rng->Range(1024, 65535));
+      c.port = static_cast<uint16_t>(rng->Range(32768, 60999));
       c.up = scene->ClientL2(c.client);
       c.meta = FrameMeta{};
       c.meta.malformed = true;

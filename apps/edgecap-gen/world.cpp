@@ -83,7 +83,8 @@ TxnSpec Ordinary(Rng* rng, const World& w, const Ip& server, int64_t t,
   s.t = t;
   s.client = w.clients[rng->Below(w.clients.size())];
   s.server = server;
-  s.client_port = static_cast<uint16_t>(rng->Range(1024, 65535));
+  // Linux's ephemeral range: clear of ports tcpdump decodes as other protocols.
+  s.client_port = static_cast<uint16_t>(rng->Range(32768, 60999));
   s.txid = static_cast<uint16_t>(rng->Next());
   s.qname = PickName(rng, w);
   s.qtype = PickQtype(rng);
