@@ -270,9 +270,9 @@ TEST(DecodeFrameTest, Ipv6ExtensionHeaders) {
   Append(chain, Ext8(44));  // routing -> fragment
   Append(chain, FragmentHeader(17, 0, true));
   Append(chain, Udp(5000, 53, DnsQuery(9, "six.example", 28)));
+  const Wire frame = Ipv6(Addr6(1), Addr6(2), 0, chain);  // outlives p
   Packet p;
-  ASSERT_EQ(Decode(LinkType::kRaw, Ipv6(Addr6(1), Addr6(2), 0, chain), &p),
-            Anomaly::kNone);
+  ASSERT_EQ(Decode(LinkType::kRaw, frame, &p), Anomaly::kNone);
   EXPECT_EQ(p.ip.protocol, 17);
   EXPECT_EQ(p.l4_offset, 40 + 32);
   EXPECT_TRUE(p.ip.first_fragment);
