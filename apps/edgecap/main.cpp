@@ -31,6 +31,14 @@
 #include "lib/pipeline/port.h"
 #include "lib/pipeline/profile.h"
 
+#ifdef EDGECAP_WITH_DETECTOR
+#include <fstream>
+
+#include "lib/incident/json_writer.h"
+#include "lib/incident/report.h"
+#include "lib/pipeline/flow_engine.h"
+#endif
+
 #ifndef EDGECAP_PROFILE_DIR
 #define EDGECAP_PROFILE_DIR "drivers-config"
 #endif
@@ -322,6 +330,57 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
   }
   if (!plan->hardware) config.dispatcher_lcore = lcore;
 
+#ifdef EDGECAP_WITH_DETECTOR
+  flow::WorkerConfig flow_config;
+  flow_config.link = input.link;
+  flow_config.query_timeout_ns =
+      static_cast<int64_t>(o.thresholds.query_timeout_seconds * 1e9);
+  std::vector<std::unique_ptr<pipeline::FlowWorkerEngine>> flow_engines;
+  std::vector<pipeline::FlowWorkerEngine*> flow_ptrs;
+  std::vector<pipeline::WorkerEngine*> engine_ptrs;
+  for (uint16_t w = 0; w < plan->workers; ++w) {
+    absl::StatusOr<std::unique_ptr<pipeline::FlowWorkerEngine>> e =
+        pipeline::FlowWorkerEngine::Create(flow_config, w);
+    if (!e.ok()) return e.status();
+    flow_ptrs.push_back(e->get());
+    engine_ptrs.push_back(e->get());
+    flow_engines.push_back(std::move(*e));
+  }
+  incident::DetectorConfig det_config;
+  det_config.link = input.link;
+  det_config.window_ns =
+      static_cast<int64_t>(o.thresholds.window_seconds * 1e9);
+  det_config.min_failures = o.thresholds.min_failures;
+  det_config.min_failure_ratio = o.thresholds.min_failure_ratio;
+  det_config.recovery_ns =
+      static_cast<int64_t>(o.thresholds.recovery_seconds * 1e9);
+  det_config.quiet_ns = static_cast<int64_t>(o.thresholds.quiet_seconds * 1e9);
+  // Offline: sorted and numbered at the end. Live: written as they close, so
+  // an operator tailing the file sees them at once.
+  const bool offline = !o.pcap_files.empty();
+  incident::IncidentLog log;
+  std::ofstream live_out;
+  std::unique_ptr<incident::JsonLinesWriter> live_writer;
+  if (!offline && !o.incidents_path.empty()) {
+    live_out.open(o.incidents_path, std::ios::out | std::ios::trunc);
+    if (!live_out) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("--incidents ", o.incidents_path, ": cannot write"));
+    }
+    live_writer = std::make_unique<incident::JsonLinesWriter>(&live_out);
+  }
+  std::vector<incident::Incident> live_incidents;
+  pipeline::FlowStatsEngine stats(det_config, flow_ptrs,
+                                  [&](incident::Incident i) {
+                                    if (live_writer != nullptr) {
+                                      live_writer->Write(i);
+                                      live_out.flush();
+                                      live_incidents.push_back(std::move(i));
+                                    } else {
+                                      log.Add(std::move(i));
+                                    }
+                                  });
+#else
   std::vector<pipeline::CountingEngine> engines;
   engines.reserve(plan->workers);
   std::vector<pipeline::WorkerEngine*> engine_ptrs;
@@ -330,6 +389,7 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
     engine_ptrs.push_back(&engines.back());
   }
   NullStats stats;
+#endif
 
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
@@ -354,6 +414,63 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
   uint64_t ring_full = pipe.dispatcher().ring_full.load();
   for (uint16_t w = 0; w < plan->workers; ++w)
     ring_full += pipe.worker(w).ring_full.load();
+#ifdef EDGECAP_WITH_DETECTOR
+  uint64_t packets = 0, queries = 0, evictions = 0;
+  for (const auto& e : flow_engines) {
+    packets += e->worker().stats().packets;
+    queries += e->worker().stats().dns_queries;
+    evictions += e->worker().stats().evictions;
+  }
+  std::vector<incident::Incident> incidents;
+  if (offline) {
+    incidents = log.Finalize().incidents();
+    if (!o.incidents_path.empty()) {
+      std::ofstream out(o.incidents_path, std::ios::out | std::ios::trunc);
+      out << log.JsonLines();
+      if (!out) {
+        return absl::PermissionDeniedError(
+            absl::StrCat("--incidents ", o.incidents_path, ": cannot write"));
+      }
+    }
+  } else {
+    incidents = std::move(live_incidents);
+  }
+  const std::string source =
+      offline ? o.pcap_files[0] : (o.iface.empty() ? "DPDK ports" : o.iface);
+  const std::string report =
+      incident::RenderReport(incidents, {.source = source});
+  if (!o.report_path.empty()) {
+    std::ofstream out(o.report_path, std::ios::out | std::ios::trunc);
+    out << report;
+    if (!out) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("--report ", o.report_path, ": cannot write"));
+    }
+  }
+  if (!o.quiet) {
+    uint64_t open = 0;
+    for (const auto& i : incidents) open += i.open ? 1 : 0;
+    std::printf(
+        "edgecap: %s packets, %s DNS transactions, %s servers, %s incidents "
+        "(%s still open)\n",
+        Count(packets).c_str(), Count(queries).c_str(),
+        Count(stats.detector().stats().servers_tracked).c_str(),
+        Count(incidents.size()).c_str(), Count(open).c_str());
+    std::printf(
+        "workers: %u (%s dispatch); drops: imissed %s, rx_nombuf %s, ierrors "
+        "%s, ring-full %s, table evictions %s\n\n",
+        plan->workers, plan->hardware ? "hw" : "sw",
+        Count(drops.imissed).c_str(), Count(drops.rx_nombuf).c_str(),
+        Count(drops.ierrors).c_str(), Count(ring_full).c_str(),
+        Count(evictions).c_str());
+    std::fputs(report.c_str(), stdout);
+  }
+  if (evictions > 0) {
+    std::fprintf(stderr,
+                 "edgecap: warning: %s transactions evicted from full tables\n",
+                 Count(evictions).c_str());
+  }
+#else
   const pipeline::CountingEngine::Totals t =
       pipeline::CountingEngine::Sum(engines);
   if (!o.quiet) {
@@ -368,6 +485,7 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
                 Count(drops.imissed).c_str(), Count(drops.rx_nombuf).c_str(),
                 Count(drops.ierrors).c_str(), Count(ring_full).c_str());
   }
+#endif
   for (const pipeline::ShortRead& r : pipe.short_reads()) {
     std::fprintf(stderr,
                  "edgecap: warning: port %u queue %u stopped after %s of %s "
