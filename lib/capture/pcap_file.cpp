@@ -17,7 +17,10 @@ absl::StatusOr<PcapFile> PcapFile::Open(const std::string& path) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": cannot read as pcap or pcapng: ", errbuf));
   }
-  const int link = pcap_datalink(handle);
+  int link = pcap_datalink(handle);
+  // libpcap reports the file's LINKTYPE_RAW (101) as its own DLT_RAW, whose
+  // number differs between platforms (12, or 14 on OpenBSD).
+  if (link == DLT_RAW) link = 101;
   if (!parse::IsSupportedLinkType(static_cast<uint32_t>(link))) {
     const char* name = pcap_datalink_val_to_name(link);
     pcap_close(handle);
