@@ -1,0 +1,129 @@
+#include "lib/flow/transaction_table.h"
+
+#include <cstring>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace edgecap::flow {
+namespace {
+
+inline uint64_t Mix(uint64_t a, uint64_t b) {
+  unsigned __int128 m = static_cast<unsigned __int128>(a) * b;
+  return static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64);
+}
+
+uint64_t HashFields(const std::array<uint8_t, 16>& client,
+                    const std::array<uint8_t, 16>& server, uint16_t cport,
+                    uint16_t sport, uint16_t txid, uint8_t flags) {
+  uint64_t c0, c1, s0, s1;
+  std::memcpy(&c0, client.data(), 8);
+  std::memcpy(&c1, client.data() + 8, 8);
+  std::memcpy(&s0, server.data(), 8);
+  std::memcpy(&s1, server.data() + 8, 8);
+  const uint64_t p =
+      static_cast<uint64_t>(cport) | static_cast<uint64_t>(sport) << 16 |
+      static_cast<uint64_t>(txid) << 32 | static_cast<uint64_t>(flags) << 48;
+  uint64_t h = Mix(c0 ^ 0xa0761d6478bd642full, c1 ^ 0xe7037ed1a0b428dbull);
+  h = Mix(h ^ s0, s1 ^ 0x8ebc6af09c88c6e3ull);
+  h = Mix(h ^ p, 0x589965cc75374cc3ull);
+  return h;
+}
+
+}  // namespace
+
+uint64_t TxKey::Hash() const {
+  return HashFields(client, server, client_port, server_port, txid, flags);
+}
+
+absl::StatusOr<std::unique_ptr<TransactionTable>> TransactionTable::Create(
+    uint32_t max_entries) {
+  if (max_entries == 0 || max_entries > (1u << 30)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "transaction table size must be 1..2^30, not ", max_entries));
+  }
+  uint64_t slots = 16;
+  while (slots * 4 < static_cast<uint64_t>(max_entries) * 5) slots <<= 1;
+  return std::unique_ptr<TransactionTable>(
+      new TransactionTable(max_entries, slots));
+}
+
+TransactionTable::TransactionTable(uint32_t max_entries, uint64_t slots)
+    : max_entries_(max_entries),
+      mask_(slots - 1),
+      tags_(slots, 0),
+      storage_(new TxEntry[slots]),
+      entries_(storage_.get()) {
+  std::memset(static_cast<void*>(entries_), 0, slots * sizeof(TxEntry));
+}
+
+uint64_t TransactionTable::Home(const TxEntry& e) const {
+  return HashFields(e.client, e.server, e.client_port, e.server_port, e.txid,
+                    e.flags) &
+         mask_;
+}
+
+TxEntry* TransactionTable::Find(const TxKey& key, uint64_t hash) {
+  const uint8_t tag = Tag(hash);
+  for (uint64_t i = hash & mask_;; i = (i + 1) & mask_) {
+    const uint8_t t = tags_[i];
+    if (t == 0) return nullptr;
+    if (t == tag && entries_[i].Matches(key)) return &entries_[i];
+  }
+}
+
+TxEntry* TransactionTable::Insert(const TxKey& key, uint64_t hash,
+                                  TxEntry* evicted, bool* was_evicted) {
+  *was_evicted = false;
+  if (size_ >= max_entries_) {
+    // Oldest of the window that starts at the key's home: the window is
+    // where the new entry will probe, so this also keeps probes short.
+    uint64_t best = UINT64_MAX;
+    int seen = 0;
+    for (uint64_t i = hash & mask_; seen < kEvictWindow; i = (i + 1) & mask_) {
+      if (tags_[i] == 0) continue;
+      ++seen;
+      if (best == UINT64_MAX || entries_[i].first_ns < entries_[best].first_ns)
+        best = i;
+    }
+    *evicted = entries_[best];
+    *was_evicted = true;
+    EraseAt(best);
+  }
+  uint64_t i = hash & mask_;
+  while (tags_[i] != 0) i = (i + 1) & mask_;
+  tags_[i] = Tag(hash);
+  TxEntry& e = entries_[i];
+  e.client = key.client;
+  e.server = key.server;
+  e.client_port = key.client_port;
+  e.server_port = key.server_port;
+  e.txid = key.txid;
+  e.flags = key.flags;
+  ++size_;
+  return &e;
+}
+
+void TransactionTable::Erase(TxEntry* entry) { EraseAt(IndexOf(entry)); }
+
+void TransactionTable::EraseAt(uint64_t i) {
+  // Backward shift: pull later entries of the run into the hole when their
+  // home allows it, so probes never need tombstones.
+  --size_;
+  uint64_t hole = i;
+  for (uint64_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
+    if (tags_[j] == 0) break;
+    const uint64_t home = Home(entries_[j]);
+    // Entry j may move to `hole` if its home is not in (hole, j].
+    const bool movable = ((j - home) & mask_) >= ((j - hole) & mask_);
+    if (movable) {
+      entries_[hole] = entries_[j];
+      tags_[hole] = tags_[j];
+      hole = j;
+    }
+  }
+  tags_[hole] = 0;
+  entries_[hole].state = TxState::kEmpty;
+}
+
+}  // namespace edgecap::flow

@@ -1,0 +1,632 @@
+#include "lib/flow/worker.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+#include "absl/status/status.h"
+
+namespace edgecap::flow {
+namespace {
+
+uint64_t Fold(const std::array<uint8_t, 16>& b) {
+  uint64_t x, y;
+  std::memcpy(&x, b.data(), 8);
+  std::memcpy(&y, b.data() + 8, 8);
+  unsigned __int128 m =
+      static_cast<unsigned __int128>(x ^ 0x9e3779b97f4a7c15ull) *
+      (y ^ 0xbf58476d1ce4e5b9ull);
+  return static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64);
+}
+
+void CopyFrame(int64_t ts, parse::Bytes bytes, Frame* out) {
+  out->ts_ns = ts;
+  out->length =
+      static_cast<uint16_t>(std::min<size_t>(bytes.size(), kMaxEvidenceFrame));
+  std::memcpy(out->bytes.data(), bytes.data(), out->length);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(
+    const WorkerConfig& config, int id) {
+  if (config.query_timeout_ns <= 0 || config.sweep_period_ns <= 0 ||
+      config.max_transaction_ns < config.query_timeout_ns) {
+    return absl::InvalidArgumentError(
+        "worker: timeouts must be positive and max_transaction >= timeout");
+  }
+  if (config.frame_ring_slots == 0 ||
+      !std::has_single_bit(config.frame_ring_slots)) {
+    return absl::InvalidArgumentError(
+        "worker: frame_ring_slots must be a power of two");
+  }
+  if (config.max_servers_per_bucket == 0 ||
+      config.max_servers_per_bucket > (1u << 24)) {
+    return absl::InvalidArgumentError(
+        "worker: max_servers_per_bucket must be 1..2^24");
+  }
+  auto table = TransactionTable::Create(config.max_transactions);
+  if (!table.ok()) return table.status();
+  return std::unique_ptr<Worker>(new Worker(config, id, std::move(*table)));
+}
+
+Worker::Worker(const WorkerConfig& config, int id,
+               std::unique_ptr<TransactionTable> table)
+    : config_(config),
+      id_(id),
+      table_(std::move(table)),
+      frames_(config.frame_ring_slots) {
+  for (auto& s : frames_) s.seq = 0;
+}
+
+// ---------------------------------------------------------------- buckets
+
+Bucket* Worker::BucketFor(int64_t second) {
+  if (second < open_base_) {
+    ++stats_.out_of_order_packets;
+    second = open_base_;
+  }
+  const uint64_t idx = static_cast<uint64_t>(second - open_base_);
+  while (open_.size() <= idx) open_.emplace_back();
+  std::unique_ptr<Bucket>& slot = open_[idx];
+  if (!slot) {
+    if (!free_.empty()) {
+      slot = std::move(free_.back());
+      free_.pop_back();
+    } else {
+      slot = std::make_unique<Bucket>();
+      ++stats_.buckets_allocated;
+    }
+    size_t want =
+        std::bit_ceil(2 * static_cast<size_t>(config_.max_servers_per_bucket));
+    if (slot->index.size() != want) slot->index.assign(want, -1);
+    slot->second = second;
+    slot->worker = id_;
+  }
+  return slot.get();
+}
+
+ServerCounters* Worker::CountersFor(Bucket* b, const ServerKey& server) {
+  const size_t mask = b->index.size() - 1;
+  for (size_t i = server.Hash() & mask;; i = (i + 1) & mask) {
+    const int32_t v = b->index[i];
+    if (v < 0) {
+      if (b->servers.size() >= config_.max_servers_per_bucket) {
+        ++b->dropped_servers;
+        return nullptr;
+      }
+      b->index[i] = static_cast<int32_t>(b->servers.size());
+      b->servers.emplace_back();
+      b->servers.back().server = server;
+      return &b->servers.back();
+    }
+    if (b->servers[v].server == server) return &b->servers[v];
+  }
+}
+
+void Worker::PublishUpTo(int64_t watermark_ns) {
+  // Second s is final once (s + 1) s + hold <= watermark.
+  const int64_t below = SecondOf(watermark_ns - config_.HoldNs());
+  while (open_base_ < below && !open_.empty()) {
+    if (open_.front()) closed_.push_back(std::move(open_.front()));
+    open_.pop_front();
+    ++open_base_;
+  }
+  if (open_.empty() && open_base_ < below) open_base_ = below;
+  published_below_ = std::max(published_below_, open_base_);
+}
+
+bool Worker::PopClosed(std::unique_ptr<Bucket>* out) {
+  if (closed_.empty()) return false;
+  *out = std::move(closed_.front());
+  closed_.pop_front();
+  return true;
+}
+
+void Worker::Recycle(std::unique_ptr<Bucket> bucket) {
+  bucket->Clear();
+  free_.push_back(std::move(bucket));
+}
+
+// ---------------------------------------------------------------- time
+
+void Worker::Advance(int64_t ts) {
+  if (now_ns_ == INT64_MIN) {
+    now_ns_ = ts;
+    now_second_ = SecondOf(ts);
+    open_base_ = now_second_;
+    published_below_ = open_base_;
+    return;
+  }
+  if (ts <= now_ns_) return;
+  now_ns_ = ts;
+  const int64_t s = SecondOf(ts);
+  if (s == now_second_) return;
+  // Spread the expiry sweep so that every slot is seen once per period.
+  const unsigned __int128 want =
+      static_cast<unsigned __int128>(table_->slots()) *
+          static_cast<uint64_t>(s - now_second_) * kNsPerSecond /
+          static_cast<uint64_t>(config_.sweep_period_ns) +
+      1;
+  SweepTo(ts, want > table_->slots() ? table_->slots()
+                                     : static_cast<uint64_t>(want));
+  now_second_ = s;
+  PublishUpTo(ts);
+}
+
+bool Worker::Expired(const TxEntry& e, int64_t now) const {
+  return now > e.last_ns + config_.query_timeout_ns ||
+         now > e.first_ns + config_.max_transaction_ns;
+}
+
+void Worker::SweepTo(int64_t now, uint64_t slots) {
+  table_->Sweep(slots, [&](TxEntry& e) {
+    if (e.state == TxState::kPending) {
+      if (Expired(e, now)) TimeOut(e);
+      return true;
+    }
+    return now <= e.last_ns + config_.query_timeout_ns + config_.late_error_ns;
+  });
+}
+
+void Worker::Finish(int64_t final_ns) {
+  Advance(final_ns);
+  if (open_base_ == INT64_MIN) {
+    open_base_ = SecondOf(final_ns);
+  }
+  table_->Sweep(table_->slots(), [&](TxEntry& e) {
+    if (e.state == TxState::kPending) {
+      if (Expired(e, final_ns)) {
+        TimeOut(e);
+      } else if (!(e.flags & kTxSyn)) {
+        if (ServerCounters* c =
+                CountersFor(BucketFor(SecondOf(e.first_ns)), ServerOf(e))) {
+          ++c->unresolved;
+        }
+      }
+    }
+    return false;
+  });
+  for (auto& b : open_) {
+    if (b) closed_.push_back(std::move(b));
+  }
+  open_base_ += static_cast<int64_t>(open_.size());
+  open_.clear();
+  published_below_ = INT64_MAX;
+}
+
+void Worker::TimeOut(TxEntry& e) {
+  ++stats_.timeouts;
+  FailInfo f{Fail::kTimeout, e.last_ns, {}, nullptr, 0, {}};
+  RecordFailure(e, f);
+  e.state = TxState::kTimedOut;
+}
+
+// ---------------------------------------------------------------- helpers
+
+ServerKey Worker::ServerOf(const TxEntry& e) const {
+  ServerKey k;
+  k.ip.bytes = e.server;
+  k.ip.version = (e.flags & kTxV6) ? 6 : 4;
+  k.port = e.server_port;
+  k.transport =
+      (e.flags & kTxTcp) ? parse::Transport::kTcp : parse::Transport::kUdp;
+  return k;
+}
+
+parse::IpAddress Worker::ClientOf(const TxEntry& e) const {
+  parse::IpAddress a;
+  a.bytes = e.client;
+  a.version = (e.flags & kTxV6) ? 6 : 4;
+  return a;
+}
+
+uint32_t Worker::StoreFrame(int64_t ts, parse::Bytes frame) {
+  uint32_t seq = frame_seq_++;
+  if (seq == 0) seq = frame_seq_++;
+  FrameSlot& s = frames_[seq & (frames_.size() - 1)];
+  s.seq = seq;
+  CopyFrame(ts, frame, &s.frame);
+  return seq;
+}
+
+const Frame* Worker::FrameAt(uint32_t seq) const {
+  const FrameSlot& s = frames_[seq & (frames_.size() - 1)];
+  return seq != 0 && s.seq == seq ? &s.frame : nullptr;
+}
+
+uint32_t Worker::QuestionHash(const parse::DnsMessage& m) const {
+  uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t{m.qtype} << 16 | m.qclass);
+  for (size_t i = 0; i < m.qname_length; ++i) {
+    h = (h ^ static_cast<uint8_t>(m.qname_text[i])) * 0x100000001b3ull;
+  }
+  return static_cast<uint32_t>(h ^ (h >> 32));
+}
+
+bool Worker::QuestionFromFrame(const Frame* f, parse::DnsMessage* m) {
+  if (f == nullptr || f->length == 0) return false;
+  parse::Packet p;
+  parse::DecodeFrame(config_.link, {f->bytes.data(), f->length}, &p);
+  if (p.transport == parse::Transport::kUdp) {
+    parse::DecodeDns(p.payload, parse::DnsDepth::kQuestion, m);
+  } else if (p.transport == parse::Transport::kTcp && !p.payload.empty()) {
+    parse::DecodeDnsTcp(p.payload, parse::DnsDepth::kQuestion, m);
+  } else {
+    return false;
+  }
+  return m->has_question;
+}
+
+// ---------------------------------------------------------------- failures
+
+void Worker::RecordFailure(const TxEntry& e, const FailInfo& f) {
+  Bucket* b = BucketFor(SecondOf(e.first_ns));
+  const ServerKey server = ServerOf(e);
+  ServerCounters* c = CountersFor(b, server);
+  if (c != nullptr && (e.flags & kTxSyn)) ++c->queries;  // counted at outcome
+  RecordFailureIn(b, c, server, ClientOf(e), e.client_port, e.txid, e.first_ns,
+                  FrameAt(e.frame_seq), f, &b->failures);
+}
+
+void Worker::RecordFailureIn(Bucket* b, ServerCounters* c,
+                             const ServerKey& server,
+                             const parse::IpAddress& client, uint16_t cport,
+                             uint16_t txid, int64_t query_ns,
+                             const Frame* query, const FailInfo& f,
+                             std::vector<FailureRecord>* out) {
+  if (c != nullptr) {
+    ++c->failed;
+    ++c->failures[static_cast<int>(f.kind)];
+  }
+  const FailureOrder order{f.evidence_ns, query_ns, client, cport, txid};
+  if (c != nullptr) KeepEvidence(b, c, order, query, f);
+  if (out->size() >= config_.max_failures_per_bucket) {
+    ++b->dropped_failures;
+    return;
+  }
+  FailureRecord r;
+  r.server = server;
+  r.client = client;
+  r.reporter = f.reporter;
+  r.client_port = cport;
+  r.txid = txid;
+  r.kind = f.kind;
+  r.query_ns = query_ns;
+  r.evidence_ns = f.evidence_ns;
+  const parse::DnsMessage* q = f.question;
+  if (q == nullptr && QuestionFromFrame(query, &scratch_)) q = &scratch_;
+  if (q != nullptr && q->has_question) {
+    r.has_qname = true;
+    r.qtype = q->qtype;
+    r.qname_offset = static_cast<uint32_t>(b->names.size());
+    r.qname_length = q->qname_length;
+    b->names.append(q->qname_text, q->qname_length);
+  }
+  out->push_back(r);
+}
+
+void Worker::KeepEvidence(Bucket* b, ServerCounters* c,
+                          const FailureOrder& order, const Frame* query,
+                          const FailInfo& f) {
+  auto fill = [&](EvidencePair* p) {
+    p->order = order;
+    if (query != nullptr) {
+      p->query = *query;
+    } else {
+      p->query.length = 0;
+    }
+    if (!f.error_frame.empty()) {
+      CopyFrame(f.error_ts, f.error_frame, &p->error);
+    } else {
+      p->error.length = 0;
+    }
+  };
+  if (c->evidence < 0) {
+    c->evidence = static_cast<int32_t>(b->evidence.size());
+    b->evidence.emplace_back();
+    fill(&b->evidence.back().first);
+    fill(&b->evidence.back().last);
+    return;
+  }
+  ServerEvidence& ev = b->evidence[c->evidence];
+  if (order < ev.first.order) fill(&ev.first);
+  if (order > ev.last.order) fill(&ev.last);
+}
+
+// ---------------------------------------------------------------- packets
+
+void Worker::Process(int64_t ts, const parse::Packet& p, parse::Bytes frame) {
+  ++stats_.packets;
+  Advance(ts);
+  switch (p.transport) {
+    case parse::Transport::kUdp:
+      if (p.ports.src == 53 || p.ports.dst == 53) OnDns(ts, p, frame, false);
+      break;
+    case parse::Transport::kTcp: {
+      const uint8_t fl = p.tcp_flags;
+      if (p.ports.dst == 53 && (fl & parse::kTcpSyn) &&
+          !(fl & parse::kTcpAck)) {
+        OnSyn(ts, p, frame);
+      } else if (p.ports.src == 53 && (fl & parse::kTcpRst)) {
+        OnSynAnswer(ts, p, frame, true);
+      } else if (p.ports.src == 53 && (fl & parse::kTcpSyn) &&
+                 (fl & parse::kTcpAck)) {
+        OnSynAnswer(ts, p, frame, false);
+      } else if ((p.ports.src == 53 || p.ports.dst == 53) &&
+                 !p.payload.empty()) {
+        OnDns(ts, p, frame, true);
+      }
+      break;
+    }
+    case parse::Transport::kIcmp:
+    case parse::Transport::kIcmp6:
+      if (p.is_icmp_error && p.icmp.unreachable) OnIcmpError(ts, p, frame);
+      break;
+    default:
+      break;
+  }
+}
+
+void Worker::OnDns(int64_t ts, const parse::Packet& p, parse::Bytes frame,
+                   bool tcp) {
+  if (tcp) {
+    parse::DecodeDnsTcp(p.payload, parse::DnsDepth::kQuestion, &dns_);
+  } else {
+    parse::DecodeDns(p.payload, parse::DnsDepth::kQuestion, &dns_);
+  }
+  if (!dns_.has_question || dns_.header.opcode() != 0) {
+    ++stats_.dns_undecodable;
+    return;
+  }
+  if (dns_.header.qr()) {
+    OnResponse(ts, p, frame, tcp);
+  } else {
+    OnQuery(ts, p, frame, tcp);
+  }
+}
+
+namespace {
+TxKey MakeKey(const parse::IpAddress& client, const parse::IpAddress& server,
+              uint16_t cport, uint16_t sport, uint16_t txid, bool tcp) {
+  TxKey k;
+  k.client = client.bytes;
+  k.server = server.bytes;
+  k.client_port = cport;
+  k.server_port = sport;
+  k.txid = txid;
+  k.flags = static_cast<uint8_t>((tcp ? kTxTcp : 0) |
+                                 (client.version == 6 ? kTxV6 : 0));
+  return k;
+}
+}  // namespace
+
+void Worker::OnQuery(int64_t ts, const parse::Packet& p, parse::Bytes frame,
+                     bool tcp) {
+  ++stats_.dns_queries;
+  const TxKey k = MakeKey(p.ip.src, p.ip.dst, p.ports.src, p.ports.dst,
+                          dns_.header.id, tcp);
+  const uint64_t h = k.Hash();
+  const uint32_t qh = QuestionHash(dns_);
+  if (TxEntry* e = table_->Find(k, h)) {
+    if (e->state == TxState::kPending && Expired(*e, ts)) TimeOut(*e);
+    if (e->state == TxState::kPending) {
+      if (e->qhash == qh) {
+        e->last_ns = ts;
+        e->frame_seq = StoreFrame(ts, frame);
+        ++stats_.retries;
+        if (ServerCounters* c =
+                CountersFor(BucketFor(SecondOf(e->first_ns)), ServerOf(*e))) {
+          ++c->retries;
+        }
+        return;
+      }
+      ++stats_.replaced_queries;
+      if (ServerCounters* c =
+              CountersFor(BucketFor(SecondOf(e->first_ns)), ServerOf(*e))) {
+        ++c->unresolved;
+      }
+    }
+    table_->Erase(e);
+  }
+  TxEntry evicted;
+  bool was_evicted;
+  TxEntry* e = table_->Insert(k, h, &evicted, &was_evicted);
+  if (was_evicted) {
+    ++stats_.evictions;
+    if (evicted.state == TxState::kPending && !(evicted.flags & kTxSyn)) {
+      if (ServerCounters* c = CountersFor(BucketFor(SecondOf(evicted.first_ns)),
+                                          ServerOf(evicted))) {
+        ++c->evicted;
+      }
+    }
+  }
+  e->state = TxState::kPending;
+  e->first_ns = e->last_ns = ts;
+  e->qhash = qh;
+  e->frame_seq = StoreFrame(ts, frame);
+  ServerKey server{p.ip.dst, p.ports.dst,
+                   tcp ? parse::Transport::kTcp : parse::Transport::kUdp};
+  if (ServerCounters* c = CountersFor(BucketFor(SecondOf(ts)), server)) {
+    ++c->queries;
+    const uint64_t ch = Fold(p.ip.src.bytes) ^ p.ip.src.version;
+    const unsigned bit = ch % (64 * kClientSketchWords);
+    c->client_sketch[bit / 64] |= uint64_t{1} << (bit % 64);
+  }
+}
+
+void Worker::OnResponse(int64_t ts, const parse::Packet& p, parse::Bytes frame,
+                        bool tcp) {
+  ++stats_.dns_responses;
+  const TxKey k = MakeKey(p.ip.dst, p.ip.src, p.ports.dst, p.ports.src,
+                          dns_.header.id, tcp);
+  TxEntry* e = table_->Find(k, k.Hash());
+  if (e == nullptr) {
+    ++stats_.unmatched_responses;
+    return;
+  }
+  if (e->state == TxState::kPending && Expired(*e, ts)) TimeOut(*e);
+  if (e->state != TxState::kPending) {
+    ++stats_.late_responses;
+    return;
+  }
+  Bucket* b = BucketFor(SecondOf(e->first_ns));
+  const ServerKey server = ServerOf(*e);
+  ServerCounters* c = CountersFor(b, server);
+  if (e->qhash != QuestionHash(dns_)) {
+    ++stats_.mismatched_responses;
+    if (c != nullptr) ++c->mismatched_responses;
+    return;
+  }
+  const uint8_t rcode = dns_.header.rcode();
+  if (c != nullptr) ++c->rcodes[rcode];
+  if (rcode == parse::kRcodeServFail || rcode == parse::kRcodeRefused) {
+    FailInfo f{
+        rcode == parse::kRcodeServFail ? Fail::kServfail : Fail::kRefused,
+        ts,
+        {},
+        &dns_,
+        ts,
+        frame};
+    RecordFailureIn(b, c, server, ClientOf(*e), e->client_port, e->txid,
+                    e->first_ns, FrameAt(e->frame_seq), f, &b->failures);
+  } else if (c != nullptr) {
+    ++c->answered;
+    const uint64_t us = static_cast<uint64_t>(ts - e->first_ns) / 1000;
+    const int bin = std::min<int>(kLatencyBins - 1, std::bit_width(us));
+    ++c->latency_log2_us[bin];
+    c->max_answered_ns = std::max(c->max_answered_ns, ts);
+    if (rcode == parse::kRcodeNxDomain) {
+      ++c->nxdomain;
+      if (b->nxdomains.size() < config_.max_nxdomains_per_bucket) {
+        NxRecord r;
+        r.server = server;
+        r.client = ClientOf(*e);
+        r.qtype = dns_.qtype;
+        r.query_ns = e->first_ns;
+        r.answer_ns = ts;
+        r.qname_offset = static_cast<uint32_t>(b->names.size());
+        r.qname_length = dns_.qname_length;
+        b->names.append(dns_.qname_text, dns_.qname_length);
+        b->nxdomains.push_back(r);
+      } else {
+        ++b->dropped_nxdomains;
+      }
+    }
+  }
+  table_->Erase(e);
+}
+
+void Worker::OnSyn(int64_t ts, const parse::Packet& p, parse::Bytes frame) {
+  ++stats_.tcp_syns;
+  TxKey k = MakeKey(p.ip.src, p.ip.dst, p.ports.src, p.ports.dst, 0, true);
+  k.flags |= kTxSyn;
+  const uint64_t h = k.Hash();
+  if (TxEntry* e = table_->Find(k, h)) {
+    if (e->state == TxState::kPending && Expired(*e, ts)) TimeOut(*e);
+    if (e->state == TxState::kPending) {
+      e->last_ns = ts;
+      e->frame_seq = StoreFrame(ts, frame);
+      ++stats_.retries;
+      return;
+    }
+    table_->Erase(e);
+  }
+  TxEntry evicted;
+  bool was_evicted;
+  TxEntry* e = table_->Insert(k, h, &evicted, &was_evicted);
+  if (was_evicted) {
+    ++stats_.evictions;
+    if (evicted.state == TxState::kPending && !(evicted.flags & kTxSyn)) {
+      if (ServerCounters* c = CountersFor(BucketFor(SecondOf(evicted.first_ns)),
+                                          ServerOf(evicted))) {
+        ++c->evicted;
+      }
+    }
+  }
+  e->state = TxState::kPending;
+  e->first_ns = e->last_ns = ts;
+  e->qhash = 0;
+  e->frame_seq = StoreFrame(ts, frame);
+}
+
+void Worker::OnSynAnswer(int64_t ts, const parse::Packet& p, parse::Bytes frame,
+                         bool rst) {
+  TxKey k = MakeKey(p.ip.dst, p.ip.src, p.ports.dst, p.ports.src, 0, true);
+  k.flags |= kTxSyn;
+  TxEntry* e = table_->Find(k, k.Hash());
+  if (e == nullptr) return;
+  if (e->state == TxState::kPending && Expired(*e, ts)) TimeOut(*e);
+  if (e->state != TxState::kPending) return;
+  if (rst) {
+    ++stats_.tcp_refused;
+    FailInfo f{Fail::kTcpRefused, ts, {}, nullptr, ts, frame};
+    RecordFailure(*e, f);
+  }
+  table_->Erase(e);
+}
+
+void Worker::OnIcmpError(int64_t ts, const parse::Packet& p,
+                         parse::Bytes frame) {
+  ++stats_.icmp_errors;
+  const parse::IcmpError& q = p.icmp;
+  Fail kind;
+  if (!IcmpCodeToFail(p.transport == parse::Transport::kIcmp6, q.code, &kind)) {
+    ++stats_.icmp_ignored_codes;
+    return;
+  }
+  const bool tcp = q.inner_transport == parse::Transport::kTcp;
+  if (!q.has_inner_ports ||
+      (!tcp && q.inner_transport != parse::Transport::kUdp)) {
+    ++stats_.icmp_unusable_quotes;
+    return;
+  }
+  if (q.inner_ports.src == 53 && q.inner_ports.dst != 53) {
+    ++stats_.icmp_quoting_responses;
+    return;
+  }
+  TxKey k = MakeKey(q.inner.src, q.inner.dst, q.inner_ports.src,
+                    q.inner_ports.dst, 0, tcp);
+  const parse::DnsMessage* question = nullptr;
+  bool have_key = tcp;
+  if (tcp) {
+    k.flags |= kTxSyn;
+  } else if (q.inner_payload.size() >= 12) {
+    parse::DecodeDns(q.inner_payload, parse::DnsDepth::kQuestion, &dns_);
+    if (dns_.header.qr()) {
+      ++stats_.icmp_quoting_responses;
+      return;
+    }
+    k.txid = dns_.header.id;
+    have_key = true;
+    if (dns_.has_question) question = &dns_;
+  }
+  FailInfo f{kind, ts, p.ip.src, question, ts, frame};
+  TxEntry* e = have_key ? table_->Find(k, k.Hash()) : nullptr;
+  if (e != nullptr) {
+    if (e->state == TxState::kPending && Expired(*e, ts)) TimeOut(*e);
+    if (e->state == TxState::kPending) {
+      ++stats_.icmp_matched;
+      RecordFailure(*e, f);
+    } else {
+      // Already counted as a timeout in its own second: move it.
+      ++stats_.icmp_reclassified;
+      Bucket* b = BucketFor(SecondOf(ts));
+      RecordFailureIn(b, nullptr, ServerOf(*e), ClientOf(*e), e->client_port,
+                      e->txid, e->first_ns, FrameAt(e->frame_seq), f,
+                      &b->reclassified);
+    }
+    table_->Erase(e);
+    return;
+  }
+  // No transaction (never seen, or long gone): a failure of its own.
+  ++stats_.icmp_orphans;
+  Bucket* b = BucketFor(SecondOf(ts));
+  const ServerKey server{q.inner.dst, q.inner_ports.dst,
+                         tcp ? parse::Transport::kTcp : parse::Transport::kUdp};
+  ServerCounters* c = CountersFor(b, server);
+  if (c != nullptr) ++c->queries;
+  RecordFailureIn(b, c, server, q.inner.src, q.inner_ports.src, k.txid, ts,
+                  nullptr, f, &b->failures);
+}
+
+}  // namespace edgecap::flow

@@ -1,0 +1,183 @@
+// A flow worker: everything one lcore does with the packets steered to it.
+// It owns a DNS transaction table, matches responses, ICMP/ICMPv6 errors and
+// TCP RSTs to pending queries, expires queries by packet time, and counts
+// every transaction, with its final outcome, in the 1-second bucket of its
+// query time, per server. A bucket is published once no transaction of its
+// second can still change (packet time past the second + HoldNs()); the stats
+// side merges the buckets of all workers (lib/incident).
+//
+// The fast path (Process, Advance) does not allocate once warm: buckets are
+// recycled through Recycle(), and their vectors keep their capacity.
+//
+//   auto w = flow::Worker::Create(flow::WorkerConfig{}, /*id=*/0);
+//   for (each packet steered here) (*w)->Process(ts_ns, packet, frame);
+//   (*w)->Finish(final_ts_ns);                  // end of input
+//   std::unique_ptr<flow::Bucket> b;
+//   while ((*w)->PopClosed(&b)) stats.Offer(0, std::move(b));
+//   stats.SetWatermark(0, (*w)->watermark_second());
+#ifndef EDGECAP_LIB_FLOW_WORKER_H_
+#define EDGECAP_LIB_FLOW_WORKER_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lib/flow/bucket.h"
+#include "lib/flow/transaction_table.h"
+#include "lib/parse/dns.h"
+#include "lib/parse/packet.h"
+
+namespace edgecap::flow {
+
+struct WorkerConfig {
+  uint32_t max_transactions = 1 << 20;  // pending + recently timed out
+  int64_t query_timeout_ns = 5 * kNsPerSecond;
+  // A query retried for longer than this ends as a timeout anyway.
+  int64_t max_transaction_ns = 15 * kNsPerSecond;
+  // How long a timed-out query waits for a late ICMP error.
+  int64_t late_error_ns = 60 * kNsPerSecond;
+  // Every table slot is checked for expiry at least this often.
+  int64_t sweep_period_ns = 2 * kNsPerSecond;
+  uint32_t frame_ring_slots = 1 << 16;  // last query frames, for evidence
+  uint32_t max_servers_per_bucket = 1 << 16;
+  uint32_t max_failures_per_bucket = 1 << 16;
+  uint32_t max_nxdomains_per_bucket = 1 << 16;
+  parse::LinkType link = parse::LinkType::kEthernet;
+
+  // A bucket is final once packet time passed its end by this much.
+  int64_t HoldNs() const {
+    return max_transaction_ns + sweep_period_ns + 2 * kNsPerSecond;
+  }
+};
+
+// Counters of what the worker saw, written only by its lcore.
+struct WorkerStats {
+  uint64_t packets = 0;
+  uint64_t dns_queries = 0;
+  uint64_t dns_responses = 0;
+  uint64_t dns_undecodable = 0;
+  uint64_t retries = 0;
+  uint64_t unmatched_responses = 0;
+  uint64_t late_responses = 0;
+  uint64_t mismatched_responses = 0;
+  uint64_t replaced_queries = 0;  // same key, different question
+  uint64_t icmp_errors = 0;
+  uint64_t icmp_ignored_codes = 0;
+  uint64_t icmp_quoting_responses = 0;
+  uint64_t icmp_unusable_quotes = 0;
+  uint64_t icmp_matched = 0;
+  uint64_t icmp_orphans = 0;
+  uint64_t icmp_reclassified = 0;
+  uint64_t tcp_syns = 0;
+  uint64_t tcp_refused = 0;
+  uint64_t timeouts = 0;
+  uint64_t evictions = 0;
+  uint64_t out_of_order_packets = 0;
+  uint64_t buckets_allocated = 0;
+};
+
+class Worker {
+ public:
+  static absl::StatusOr<std::unique_ptr<Worker>> Create(
+      const WorkerConfig& config, int id);
+
+  // One decoded packet (DecodeFrame result) and its raw frame. Packet times
+  // should not go backwards much; a packet older than an already published
+  // second is counted in the oldest open one.
+  void Process(int64_t ts_ns, const parse::Packet& packet, parse::Bytes frame);
+  // Packet time moved on without a packet for this worker (dispatcher tick,
+  // or the clock in live mode): expires queries and publishes buckets.
+  void Advance(int64_t ts_ns);
+  // End of input at `final_ns` (the last packet time of the whole input, the
+  // same for every worker): queries past their timeout fail, the others stay
+  // unresolved, and every bucket is published.
+  void Finish(int64_t final_ns);
+
+  // Oldest published bucket first.
+  bool PopClosed(std::unique_ptr<Bucket>* out);
+  // Every bucket of a second below this has been published.
+  int64_t watermark_second() const { return published_below_; }
+  // Returns a processed bucket for reuse (keeps its vectors' capacity).
+  void Recycle(std::unique_ptr<Bucket> bucket);
+
+  const WorkerStats& stats() const { return stats_; }
+  const TransactionTable& table() const { return *table_; }
+  int id() const { return id_; }
+  const WorkerConfig& config() const { return config_; }
+
+ private:
+  struct FrameSlot {
+    uint32_t seq;
+    Frame frame;
+  };
+
+  Worker(const WorkerConfig& config, int id,
+         std::unique_ptr<TransactionTable> table);
+
+  void OnDns(int64_t ts, const parse::Packet& p, parse::Bytes frame, bool tcp);
+  void OnQuery(int64_t ts, const parse::Packet& p, parse::Bytes frame,
+               bool tcp);
+  void OnResponse(int64_t ts, const parse::Packet& p, parse::Bytes frame,
+                  bool tcp);
+  void OnSyn(int64_t ts, const parse::Packet& p, parse::Bytes frame);
+  void OnSynAnswer(int64_t ts, const parse::Packet& p, parse::Bytes frame,
+                   bool rst);
+  void OnIcmpError(int64_t ts, const parse::Packet& p, parse::Bytes frame);
+
+  // Expiry by packet time; returns true if `e` (pending) timed out at `now`.
+  bool Expired(const TxEntry& e, int64_t now) const;
+  void TimeOut(TxEntry& e);
+  void SweepTo(int64_t now, uint64_t slots);
+  void PublishUpTo(int64_t watermark_ns);
+
+  Bucket* BucketFor(int64_t second);
+  ServerCounters* CountersFor(Bucket* b, const ServerKey& server);
+  ServerKey ServerOf(const TxEntry& e) const;
+  parse::IpAddress ClientOf(const TxEntry& e) const;
+  uint32_t StoreFrame(int64_t ts, parse::Bytes frame);
+  const Frame* FrameAt(uint32_t seq) const;
+  uint32_t QuestionHash(const parse::DnsMessage& m) const;
+
+  struct FailInfo {
+    Fail kind;
+    int64_t evidence_ns;
+    parse::IpAddress reporter;
+    const parse::DnsMessage* question = nullptr;  // else from the query frame
+    int64_t error_ts = 0;
+    parse::Bytes error_frame;
+  };
+  // Records a failed transaction in the bucket of its query time.
+  void RecordFailure(const TxEntry& e, const FailInfo& f);
+  void RecordFailureIn(Bucket* b, ServerCounters* c, const ServerKey& server,
+                       const parse::IpAddress& client, uint16_t cport,
+                       uint16_t txid, int64_t query_ns, const Frame* query,
+                       const FailInfo& f, std::vector<FailureRecord>* out);
+  void KeepEvidence(Bucket* b, ServerCounters* c, const FailureOrder& order,
+                    const Frame* query, const FailInfo& f);
+  bool QuestionFromFrame(const Frame* f, parse::DnsMessage* m);
+
+  WorkerConfig config_;
+  int id_;
+  std::unique_ptr<TransactionTable> table_;
+  std::vector<FrameSlot> frames_;
+  uint32_t frame_seq_ = 1;
+
+  int64_t now_ns_ = INT64_MIN;
+  int64_t now_second_ = INT64_MIN;
+  int64_t published_below_ = INT64_MIN;  // watermark_second()
+  // open_[i] is the bucket of second open_base_ + i (null when empty).
+  std::deque<std::unique_ptr<Bucket>> open_;
+  int64_t open_base_ = INT64_MIN;
+  std::deque<std::unique_ptr<Bucket>> closed_;
+  std::vector<std::unique_ptr<Bucket>> free_;
+
+  parse::DnsMessage dns_;      // the packet's message
+  parse::DnsMessage scratch_;  // a stored query re-decoded for a failure
+  WorkerStats stats_;
+};
+
+}  // namespace edgecap::flow
+
+#endif  // EDGECAP_LIB_FLOW_WORKER_H_

@@ -1,0 +1,835 @@
+#include "lib/incident/detector.h"
+
+#include <algorithm>
+#include <tuple>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "lib/parse/evidence.h"
+
+namespace edgecap::incident {
+namespace {
+
+using flow::Fail;
+using flow::kFailCount;
+using flow::kNsPerSecond;
+using flow::SecondOf;
+
+struct FailDetail {
+  Fail kind = Fail::kTimeout;
+  parse::IpAddress client, reporter;
+  uint16_t client_port = 0, txid = 0, qtype = 0;
+  bool has_qname = false;
+  int64_t query_ns = 0, evidence_ns = 0;
+  std::string qname;
+};
+
+bool DetailLess(const FailDetail& a, const FailDetail& b) {
+  if (a.query_ns != b.query_ns) return a.query_ns < b.query_ns;
+  if (a.evidence_ns != b.evidence_ns) return a.evidence_ns < b.evidence_ns;
+  if (auto c = flow::CompareIp(a.client, b.client); c != 0) return c < 0;
+  if (a.client_port != b.client_port) return a.client_port < b.client_port;
+  if (a.txid != b.txid) return a.txid < b.txid;
+  if (a.kind != b.kind) return a.kind < b.kind;
+  if (auto c = flow::CompareIp(a.reporter, b.reporter); c != 0) return c < 0;
+  return std::tie(a.qname, a.qtype) < std::tie(b.qname, b.qtype);
+}
+
+FailDetail ToDetail(const flow::Bucket& b, const flow::FailureRecord& r) {
+  FailDetail d;
+  d.kind = r.kind;
+  d.client = r.client;
+  d.reporter = r.reporter;
+  d.client_port = r.client_port;
+  d.txid = r.txid;
+  d.qtype = r.qtype;
+  d.has_qname = r.has_qname;
+  d.query_ns = r.query_ns;
+  d.evidence_ns = r.evidence_ns;
+  if (r.has_qname)
+    d.qname = std::string(b.Name(r.qname_offset, r.qname_length));
+  return d;
+}
+
+std::string ParentDomain(std::string_view qname) {
+  const size_t dot = qname.find('.');
+  if (dot == std::string_view::npos || dot + 1 >= qname.size()) return {};
+  return std::string(qname.substr(dot + 1));
+}
+
+void MergeEvidence(const flow::ServerEvidence& in, bool* has,
+                   flow::ServerEvidence* out) {
+  if (!*has) {
+    *out = in;
+    *has = true;
+    return;
+  }
+  if (in.first.order < out->first.order) out->first = in.first;
+  if (in.last.order > out->last.order) out->last = in.last;
+}
+
+}  // namespace
+
+// What an open incident has counted so far.
+struct Detector::Accum {
+  uint64_t queries = 0, answered = 0, nxdomain = 0;
+  std::array<uint64_t, kFailCount> failures{};
+  int64_t first_seen = 0;
+  int64_t last_seen = INT64_MIN;
+  int64_t max_answered_ns = INT64_MIN;
+  absl::flat_hash_set<parse::IpAddress> clients;
+  uint64_t clients_beyond = 0;  // distinct clients not kept exactly
+  absl::flat_hash_map<std::pair<std::string, uint16_t>, uint64_t> qnames;
+  absl::flat_hash_set<parse::IpAddress> reporters;
+  absl::flat_hash_map<flow::ServerKey, uint64_t> responders;  // storms
+  bool has_evidence = false;
+  flow::ServerEvidence evidence;
+  Example example;
+  size_t max_clients = 0, max_qnames = 0;
+
+  void AddDescribed(const parse::IpAddress& client, bool has_qname,
+                    const std::string& qname, uint16_t qtype) {
+    if (clients.size() < max_clients) {
+      clients.insert(client);
+    } else if (!clients.contains(client)) {
+      ++clients_beyond;  // an over-estimate once past the exact limit
+    }
+    if (has_qname) {
+      auto key = std::make_pair(qname, qtype);
+      auto it = qnames.find(key);
+      if (it != qnames.end()) {
+        ++it->second;
+      } else if (qnames.size() < max_qnames) {
+        qnames.emplace(std::move(key), 1);
+      }
+    }
+  }
+
+  void AddFailure(const FailDetail& d) {
+    last_seen = std::max(last_seen, d.evidence_ns);
+    if (d.reporter.version != 0 && flow::IsIcmpFail(d.kind)) {
+      reporters.insert(d.reporter);
+    }
+    AddDescribed(d.client, d.has_qname, d.qname, d.qtype);
+    if (!example.valid || d.query_ns < example.query_ns ||
+        (d.query_ns == example.query_ns &&
+         d.evidence_ns < example.evidence_ns)) {
+      example.valid = true;
+      example.kind = d.kind;
+      example.client = d.client;
+      example.reporter = d.reporter;
+      example.client_port = d.client_port;
+      example.txid = d.txid;
+      example.qtype = d.qtype;
+      example.qname = d.qname;
+      example.query_ns = d.query_ns;
+      example.evidence_ns = d.evidence_ns;
+    }
+  }
+};
+
+struct Detector::ServerState {
+  flow::ServerKey key;
+  // Answers per coarse step over the window, for the failure ratio.
+  static constexpr int kCoarse = 32;
+  std::array<uint32_t, kCoarse> coarse{};
+  int64_t coarse_last = INT64_MIN;  // newest step written
+  // From the earliest failure in the window on (only while suspect).
+  struct Slot {
+    int64_t second;
+    uint64_t queries, answered, failed, nxdomain;
+    std::array<uint64_t, kFailCount> failures;
+    int64_t max_answered_ns;
+  };
+  std::vector<Slot> exact;
+  std::vector<FailDetail> fails;
+  std::vector<std::pair<int64_t, flow::ServerEvidence>> evidence;
+  std::unique_ptr<Accum> open;
+  int64_t after_second = INT64_MIN;
+  bool failed_now = false;
+
+  Slot& SlotFor(int64_t s) {
+    if (exact.empty() || exact.back().second != s) {
+      exact.push_back(Slot{s, 0, 0, 0, 0, {}, INT64_MIN});
+    }
+    return exact.back();
+  }
+};
+
+struct Detector::DomainState {
+  struct Nx {
+    int64_t second;
+    int64_t query_ns, answer_ns;
+    parse::IpAddress client;
+    flow::ServerKey server;
+    uint16_t qtype;
+    std::string qname;
+  };
+  std::deque<Nx> window;
+  absl::flat_hash_map<std::string, uint32_t> names;
+  std::unique_ptr<Accum> open;
+  int64_t last_true = INT64_MIN;
+  bool done = false;  // one storm per domain and quiet period
+};
+
+Detector::Detector(const DetectorConfig& config, int n_workers, Sink sink)
+    : config_(config),
+      sink_(std::move(sink)),
+      pending_(n_workers),
+      spent_(n_workers),
+      watermarks_(n_workers, INT64_MIN) {}
+
+Detector::~Detector() = default;
+
+void Detector::Offer(int worker, std::unique_ptr<flow::Bucket> bucket) {
+  pending_[worker].push_back(std::move(bucket));
+}
+
+void Detector::SetWatermark(int worker, int64_t below_second) {
+  watermarks_[worker] = std::max(watermarks_[worker], below_second);
+}
+
+bool Detector::PopSpent(int worker, std::unique_ptr<flow::Bucket>* out) {
+  if (spent_[worker].empty()) return false;
+  *out = std::move(spent_[worker].front());
+  spent_[worker].pop_front();
+  return true;
+}
+
+void Detector::Poll() {
+  int64_t below = INT64_MAX;
+  for (int64_t w : watermarks_) below = std::min(below, w);
+  if (below == INT64_MIN) return;
+  if (below == INT64_MAX) {
+    // Every worker finished: time only advances as far as Finish() says;
+    // here just take what was offered.
+    int64_t last = INT64_MIN;
+    for (const auto& q : pending_) {
+      if (!q.empty()) last = std::max(last, q.back()->second);
+    }
+    if (last == INT64_MIN) return;
+    below = last + 1;
+  }
+  ProcessUpTo(below, INT64_MAX);
+}
+
+void Detector::Finish(int64_t final_ns) {
+  ProcessUpTo(SecondOf(final_ns) + 1, final_ns);
+  // Whatever is still open now stays open (the final second's close check
+  // already ran at the final packet time).
+  std::vector<flow::ServerKey> open_servers(active_servers_.begin(),
+                                            active_servers_.end());
+  std::sort(open_servers.begin(), open_servers.end());
+  for (const auto& key : open_servers) {
+    auto it = servers_.find(key);
+    if (it != servers_.end() && it->second->open) {
+      EmitServer(*it->second, true);
+      it->second->open.reset();
+    }
+  }
+  std::vector<std::string> open_domains(active_domains_.begin(),
+                                        active_domains_.end());
+  std::sort(open_domains.begin(), open_domains.end());
+  for (const auto& d : open_domains) {
+    auto it = domains_.find(d);
+    if (it != domains_.end() && it->second->open) {
+      EmitDomain(d, *it->second, true);
+      it->second->open.reset();
+    }
+  }
+  FlushEmitted();
+  finished_ = true;
+}
+
+void Detector::ProcessUpTo(int64_t below, int64_t final_ns) {
+  auto earliest_pending = [&]() {
+    int64_t m = INT64_MAX;
+    for (const auto& q : pending_) {
+      if (!q.empty()) m = std::min(m, q.front()->second);
+    }
+    return m;
+  };
+  if (next_second_ == INT64_MIN) {
+    const int64_t e = earliest_pending();
+    if (e == INT64_MAX) return;
+    next_second_ = e;
+  }
+  while (next_second_ < below) {
+    int64_t s = next_second_;
+    const bool time_driven =
+        !active_servers_.empty() || !active_domains_.empty();
+    if (!time_driven) {
+      // Nothing evolves with time alone: jump to the next bucket.
+      const int64_t e = earliest_pending();
+      if (e >= below) {
+        next_second_ = below;
+        break;
+      }
+      s = std::max(s, e);
+    }
+    const int64_t end = (s + 1) * kNsPerSecond;
+    ProcessSecond(s, std::min(end, final_ns));
+    next_second_ = s + 1;
+  }
+}
+
+void Detector::ProcessSecond(int64_t s, int64_t now_ns) {
+  ++stats_.seconds_processed;
+  std::vector<std::pair<int, flow::Bucket*>> bs;
+  for (size_t w = 0; w < pending_.size(); ++w) {
+    auto& q = pending_[w];
+    while (!q.empty() && q.front()->second <= s) {
+      spent_[w].push_back(std::move(q.front()));
+      q.pop_front();
+      bs.emplace_back(static_cast<int>(w), spent_[w].back().get());
+    }
+  }
+  stats_.buckets_merged += bs.size();
+
+  std::vector<ServerState*> touched;
+  auto state_of = [&](const flow::ServerKey& k) -> ServerState* {
+    auto& p = servers_[k];
+    if (!p) {
+      p = std::make_unique<ServerState>();
+      p->key = k;
+    }
+    return p.get();
+  };
+  // Pass 1: which servers had failures this second (so that their answers of
+  // this second are kept exactly whatever the order of buckets).
+  for (auto& [w, b] : bs) {
+    stats_.dropped_details += b->dropped_failures + b->dropped_nxdomains;
+    for (const flow::ServerCounters& c : b->servers) {
+      if (c.failed > 0) {
+        ServerState* st = state_of(c.server);
+        if (!st->failed_now) {
+          st->failed_now = true;
+          touched.push_back(st);
+        }
+      }
+    }
+  }
+  const int64_t step = std::max<int64_t>(
+      1, config_.window_ns / kNsPerSecond / (ServerState::kCoarse - 2));
+  // Pass 2: counts.
+  for (auto& [w, b] : bs) {
+    for (const flow::ServerCounters& c : b->servers) {
+      ServerState* st = state_of(c.server);
+      // Coarse answers for the ratio.
+      const int64_t idx = s / step;
+      if (idx > st->coarse_last) {
+        for (int64_t i =
+                 std::max(st->coarse_last + 1, idx - ServerState::kCoarse + 1);
+             i <= idx; ++i) {
+          st->coarse[i % ServerState::kCoarse] = 0;
+        }
+        st->coarse_last = idx;
+      }
+      st->coarse[idx % ServerState::kCoarse] += c.answered;
+      const flow::ServerEvidence* ev =
+          c.evidence >= 0 ? &b->evidence[c.evidence] : nullptr;
+      if (st->open) {
+        Accum& a = *st->open;
+        a.queries += c.queries;
+        a.answered += c.answered;
+        a.nxdomain += c.nxdomain;
+        for (int k = 0; k < kFailCount; ++k) a.failures[k] += c.failures[k];
+        a.max_answered_ns = std::max(a.max_answered_ns, c.max_answered_ns);
+        if (ev) MergeEvidence(*ev, &a.has_evidence, &a.evidence);
+      } else if (st->failed_now || !st->exact.empty()) {
+        ServerState::Slot& slot = st->SlotFor(s);
+        slot.queries += c.queries;
+        slot.answered += c.answered;
+        slot.failed += c.failed;
+        slot.nxdomain += c.nxdomain;
+        for (int k = 0; k < kFailCount; ++k) slot.failures[k] += c.failures[k];
+        slot.max_answered_ns =
+            std::max(slot.max_answered_ns, c.max_answered_ns);
+        if (ev) {
+          if (st->evidence.empty() || st->evidence.back().first != s) {
+            st->evidence.emplace_back(s, *ev);
+          } else {
+            bool has = true;
+            MergeEvidence(*ev, &has, &st->evidence.back().second);
+          }
+        }
+      }
+    }
+  }
+  // Failure details, in an order independent of the split.
+  std::vector<std::pair<flow::ServerKey, FailDetail>> fails;
+  std::vector<std::pair<flow::ServerKey, FailDetail>> reclass;
+  for (auto& [w, b] : bs) {
+    for (const auto& r : b->failures)
+      fails.emplace_back(r.server, ToDetail(*b, r));
+    for (const auto& r : b->reclassified) {
+      reclass.emplace_back(r.server, ToDetail(*b, r));
+    }
+  }
+  auto by_server = [](const auto& x, const auto& y) {
+    if (x.first != y.first) return x.first < y.first;
+    return DetailLess(x.second, y.second);
+  };
+  std::sort(fails.begin(), fails.end(), by_server);
+  for (auto& [key, d] : fails) {
+    ServerState* st = state_of(key);
+    if (!st->failed_now) {
+      st->failed_now = true;
+      touched.push_back(st);
+    }
+    if (st->open) {
+      st->open->AddFailure(d);
+    } else {
+      st->fails.push_back(std::move(d));
+    }
+  }
+  std::sort(reclass.begin(), reclass.end(), by_server);
+  for (auto& [key, d] : reclass) {
+    auto it = servers_.find(key);
+    if (it == servers_.end()) continue;
+    ServerState& st = *it->second;
+    const int k = static_cast<int>(d.kind);
+    const int t = static_cast<int>(Fail::kTimeout);
+    if (st.open && d.query_ns >= st.open->first_seen &&
+        st.open->failures[t] > 0) {
+      --st.open->failures[t];
+      ++st.open->failures[k];
+      st.open->last_seen = std::max(st.open->last_seen, d.evidence_ns);
+      if (d.reporter.version != 0) st.open->reporters.insert(d.reporter);
+      ++stats_.reclassified_applied;
+    } else if (!st.open) {
+      for (FailDetail& f : st.fails) {
+        if (f.kind == Fail::kTimeout && f.query_ns == d.query_ns &&
+            f.client == d.client && f.client_port == d.client_port &&
+            f.txid == d.txid) {
+          f.kind = d.kind;
+          f.evidence_ns = d.evidence_ns;
+          f.reporter = d.reporter;
+          for (auto& slot : st.exact) {
+            if (slot.second == SecondOf(d.query_ns) && slot.failures[t] > 0) {
+              --slot.failures[t];
+              ++slot.failures[k];
+            }
+          }
+          ++stats_.reclassified_applied;
+          break;
+        }
+      }
+    }
+  }
+  // NXDOMAIN answers, per attacked domain.
+  std::vector<DomainState::Nx> nx;
+  for (auto& [w, b] : bs) {
+    for (const auto& r : b->nxdomains) {
+      nx.push_back(DomainState::Nx{
+          s, r.query_ns, r.answer_ns, r.client, r.server, r.qtype,
+          std::string(b->Name(r.qname_offset, r.qname_length))});
+    }
+  }
+  std::sort(nx.begin(), nx.end(), [](const auto& x, const auto& y) {
+    if (x.qname != y.qname) return x.qname < y.qname;
+    if (x.query_ns != y.query_ns) return x.query_ns < y.query_ns;
+    if (auto c = flow::CompareIp(x.client, y.client); c != 0) return c < 0;
+    return std::tie(x.answer_ns, x.server, x.qtype) <
+           std::tie(y.answer_ns, y.server, y.qtype);
+  });
+  for (auto& r : nx) {
+    std::string domain = ParentDomain(r.qname);
+    if (domain.empty()) continue;
+    auto& p = domains_[domain];
+    if (!p) p = std::make_unique<DomainState>();
+    DomainState& d = *p;
+    if (d.open) {
+      Accum& a = *d.open;
+      ++a.queries;
+      ++a.answered;
+      ++a.nxdomain;
+      ++a.responders[r.server];
+      a.last_seen = std::max(a.last_seen, r.answer_ns);
+      a.AddDescribed(r.client, true, r.qname, r.qtype);
+    }
+    ++d.names[r.qname];
+    d.window.push_back(std::move(r));
+    active_domains_.insert(domain);
+  }
+
+  EvaluateServers(s, now_ns);
+  for (ServerState* st : touched) st->failed_now = false;
+  EvaluateDomains(s, now_ns);
+  FlushEmitted();
+
+  // Forget servers with nothing left in the window, now and then.
+  if (last_gc_second_ == INT64_MIN) last_gc_second_ = s;
+  if (s - last_gc_second_ >= 60) {
+    last_gc_second_ = s;
+    const int64_t oldest_step = (s - config_.window_ns / kNsPerSecond) / step;
+    for (auto it = servers_.begin(); it != servers_.end();) {
+      ServerState& st = *it->second;
+      if (!st.open && st.exact.empty() && st.fails.empty() &&
+          st.coarse_last < oldest_step) {
+        servers_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+  }
+  stats_.servers_tracked = servers_.size();
+  stats_.domains_tracked = domains_.size();
+  (void)touched;
+}
+
+void Detector::EvaluateServers(int64_t s, int64_t now_ns) {
+  const int64_t window_s = config_.window_ns / kNsPerSecond;
+  const int64_t step =
+      std::max<int64_t>(1, window_s / (ServerState::kCoarse - 2));
+  // Suspects with failures this second: may open.
+  std::vector<ServerState*> candidates;
+  for (auto& [key, st] : servers_) {
+    if (st->failed_now && !st->open) candidates.push_back(st.get());
+  }
+  std::sort(candidates.begin(), candidates.end(),
+            [](const ServerState* a, const ServerState* b) {
+              return a->key < b->key;
+            });
+  for (ServerState* st : candidates) {
+    const int64_t lo = std::max(s - window_s, st->after_second);  // exclusive
+    std::erase_if(st->fails, [&](const FailDetail& d) {
+      return SecondOf(d.query_ns) <= lo;
+    });
+    if (st->fails.empty()) {
+      st->exact.clear();
+      st->evidence.clear();
+      continue;
+    }
+    int64_t first_second = INT64_MAX;
+    int64_t first_seen = INT64_MAX;
+    for (const FailDetail& d : st->fails) {
+      first_second = std::min(first_second, SecondOf(d.query_ns));
+      first_seen = std::min(first_seen, d.query_ns);
+    }
+    std::erase_if(st->exact, [&](const ServerState::Slot& x) {
+      return x.second < first_second;
+    });
+    std::erase_if(st->evidence,
+                  [&](const auto& x) { return x.first < first_second; });
+    uint64_t failed = 0;
+    for (const auto& x : st->exact) failed += x.failed;
+    // Answers over the whole window, coarse.
+    uint64_t answered = 0;
+    const int64_t cur = s / step;
+    const int64_t lo_step = std::max(lo, s - window_s) / step;
+    for (int64_t i = std::max(lo_step + 1, cur - ServerState::kCoarse + 1);
+         i <= std::min(cur, st->coarse_last); ++i) {
+      answered += st->coarse[i % ServerState::kCoarse];
+    }
+    if (failed < config_.min_failures ||
+        static_cast<double>(failed) <
+            config_.min_failure_ratio *
+                static_cast<double>(failed + answered)) {
+      continue;
+    }
+    auto a = std::make_unique<Accum>();
+    a->max_clients = config_.max_exact_clients;
+    a->max_qnames = config_.max_tracked_qnames;
+    a->first_seen = first_seen;
+    for (const auto& x : st->exact) {
+      a->queries += x.queries;
+      a->answered += x.answered;
+      a->nxdomain += x.nxdomain;
+      for (int k = 0; k < kFailCount; ++k) a->failures[k] += x.failures[k];
+      a->max_answered_ns = std::max(a->max_answered_ns, x.max_answered_ns);
+    }
+    for (const FailDetail& d : st->fails) a->AddFailure(d);
+    for (const auto& [sec, ev] : st->evidence) {
+      MergeEvidence(ev, &a->has_evidence, &a->evidence);
+    }
+    st->exact.clear();
+    st->fails.clear();
+    st->evidence.clear();
+    st->open = std::move(a);
+    active_servers_.insert(st->key);
+    ++stats_.incidents_opened;
+  }
+  // Open incidents: close by time.
+  std::vector<flow::ServerKey> to_check(active_servers_.begin(),
+                                        active_servers_.end());
+  std::sort(to_check.begin(), to_check.end());
+  for (const auto& key : to_check) {
+    ServerState& st = *servers_[key];
+    Accum& a = *st.open;
+    const bool recovered = a.max_answered_ns > a.last_seen &&
+                           now_ns >= a.last_seen + config_.recovery_ns;
+    const bool quiet = now_ns >= a.last_seen + config_.quiet_ns;
+    if (!recovered && !quiet) continue;
+    EmitServer(st, false);
+    st.open.reset();
+    st.after_second = s;
+    st.coarse.fill(0);
+    active_servers_.erase(key);
+    ++stats_.incidents_closed;
+  }
+}
+
+void Detector::EvaluateDomains(int64_t s, int64_t) {
+  const int64_t window_s = config_.storm_window_ns / kNsPerSecond;
+  const int64_t close_s = config_.storm_close_ns / kNsPerSecond;
+  std::vector<std::string> names(active_domains_.begin(),
+                                 active_domains_.end());
+  std::sort(names.begin(), names.end());
+  for (const std::string& domain : names) {
+    auto it = domains_.find(domain);
+    DomainState& d = *it->second;
+    while (!d.window.empty() && d.window.front().second <= s - window_s) {
+      auto n = d.names.find(d.window.front().qname);
+      if (--n->second == 0) d.names.erase(n);
+      d.window.pop_front();
+    }
+    const bool cond = d.window.size() >= config_.storm_min_answers &&
+                      d.names.size() >= config_.storm_min_names;
+    if (!d.open && cond && !d.done) {
+      auto a = std::make_unique<Accum>();
+      a->max_clients = config_.max_exact_clients;
+      a->max_qnames = config_.max_tracked_qnames;
+      a->first_seen = INT64_MAX;
+      for (const auto& r : d.window)
+        a->first_seen = std::min(a->first_seen, r.query_ns);
+      for (const auto& r : d.window) {
+        ++a->queries;
+        ++a->answered;
+        ++a->nxdomain;
+        ++a->responders[r.server];
+        a->last_seen = std::max(a->last_seen, r.answer_ns);
+        a->AddDescribed(r.client, true, r.qname, r.qtype);
+      }
+      d.open = std::move(a);
+      ++stats_.storms_opened;
+    }
+    if (d.open && cond) d.last_true = s;
+    if (d.open && s - d.last_true >= close_s) {
+      EmitDomain(domain, d, false);
+      d.open.reset();
+      d.done = true;
+    }
+    if (d.done && d.window.empty()) d.done = false;
+    if (!d.open && d.window.empty()) {
+      active_domains_.erase(domain);
+      domains_.erase(it);
+    }
+  }
+}
+
+namespace {
+
+Kind KindOf(const std::array<uint64_t, kFailCount>& f) {
+  static constexpr std::pair<Fail, Kind> kIcmp[] = {
+      {Fail::kIcmpPort, Kind::kPortUnreachable},
+      {Fail::kIcmpAdmin, Kind::kAdminProhibited},
+      {Fail::kIcmpHost, Kind::kHostUnreachable},
+      {Fail::kIcmpNet, Kind::kNetUnreachable}};
+  uint64_t best = 0;
+  Kind kind = Kind::kTimeout;
+  for (const auto& [fail, k] : kIcmp) {
+    if (f[static_cast<int>(fail)] > best) {
+      best = f[static_cast<int>(fail)];
+      kind = k;
+    }
+  }
+  if (best > 0) return kind;
+  if (f[static_cast<int>(Fail::kTcpRefused)] > 0) return Kind::kTcpRefused;
+  const uint64_t sf = f[static_cast<int>(Fail::kServfail)];
+  const uint64_t rf = f[static_cast<int>(Fail::kRefused)];
+  if (sf + rf > 0) return rf > sf ? Kind::kRefused : Kind::kServfail;
+  return Kind::kTimeout;
+}
+
+std::string Severity(double ratio) {
+  return ratio >= 0.9 ? "critical" : ratio >= 0.5 ? "major" : "minor";
+}
+
+std::vector<std::string> EvidenceLines(const flow::ServerEvidence& ev,
+                                       parse::LinkType link) {
+  const flow::Frame* frames[] = {&ev.first.query, &ev.first.error,
+                                 &ev.last.query, &ev.last.error};
+  std::vector<const flow::Frame*> kept;
+  for (const flow::Frame* f : frames) {
+    if (f->length == 0) continue;
+    bool dup = false;
+    for (const flow::Frame* k : kept) {
+      dup |= k->ts_ns == f->ts_ns && k->length == f->length &&
+             std::equal(k->bytes.begin(), k->bytes.begin() + k->length,
+                        f->bytes.begin());
+    }
+    if (!dup) kept.push_back(f);
+  }
+  std::stable_sort(kept.begin(), kept.end(), [](const auto* a, const auto* b) {
+    return a->ts_ns < b->ts_ns;
+  });
+  std::vector<std::string> lines;
+  for (const flow::Frame* f : kept) {
+    lines.push_back(
+        parse::FormatEvidence(f->ts_ns, link, {f->bytes.data(), f->length}));
+  }
+  return lines;
+}
+
+std::string Plural(uint64_t n, std::string_view one, std::string_view many) {
+  return absl::StrCat(n, " ", std::string(n == 1 ? one : many));
+}
+
+std::string ServerSummary(const Incident& i) {
+  const std::string proto =
+      i.server.transport == parse::Transport::kTcp ? "TCP" : "UDP";
+  const std::string where =
+      absl::StrCat(flow::IpToString(i.server.ip), " port ", i.server.port);
+  const std::string span = absl::StrCat("from ", TimeOfDay(i.first_seen_ns),
+                                        " to ", TimeOfDay(i.last_seen_ns));
+  const uint64_t failed = i.failed();
+  std::string what;
+  switch (i.kind) {
+    case Kind::kPortUnreachable:
+    case Kind::kAdminProhibited:
+    case Kind::kHostUnreachable:
+    case Kind::kNetUnreachable: {
+      flow::Fail f = i.kind == Kind::kPortUnreachable   ? Fail::kIcmpPort
+                     : i.kind == Kind::kAdminProhibited ? Fail::kIcmpAdmin
+                     : i.kind == Kind::kHostUnreachable ? Fail::kIcmpHost
+                                                        : Fail::kIcmpNet;
+      std::string from;
+      for (const auto& r : i.reporters) {
+        absl::StrAppend(&from, from.empty() ? "" : ", ", flow::IpToString(r));
+      }
+      what = absl::StrCat("DNS over ", proto, " to ", where,
+                          " was unreachable ", span, ": ", failed, " of ",
+                          i.queries, " queries were answered by ICMP \"",
+                          FailurePhrase(f, i.server), "\"",
+                          from.empty() ? "" : absl::StrCat(" from ", from));
+      break;
+    }
+    case Kind::kTcpRefused:
+      what = absl::StrCat("DNS over TCP to ", where, " refused connections ",
+                          span, ": ", failed, " of ", i.queries,
+                          " connection attempts were answered by RST");
+      break;
+    case Kind::kServfail:
+    case Kind::kRefused:
+      what = absl::StrCat("The DNS server ", where, " (", proto, ") answered ",
+                          i.kind == Kind::kServfail ? "SERVFAIL" : "REFUSED",
+                          " ", span, ": ", failed, " of ", i.queries,
+                          " queries failed");
+      break;
+    default:
+      what = absl::StrCat(
+          "DNS over ", proto, " to ", where, " stopped answering ", span, ": ",
+          failed, " of ", i.queries, " queries failed, ",
+          i.failures[static_cast<int>(Fail::kTimeout)], " of them by timeout");
+      break;
+  }
+  absl::StrAppend(&what, "; ", Plural(i.client_count, "client", "clients"),
+                  " affected");
+  if (!i.qnames.empty())
+    absl::StrAppend(&what, "; most asked: ", i.qnames[0].name);
+  absl::StrAppend(&what, ".");
+  return what;
+}
+
+void FillDescribed(const absl::flat_hash_set<parse::IpAddress>& clients,
+                   uint64_t beyond,
+                   const absl::flat_hash_map<std::pair<std::string, uint16_t>,
+                                             uint64_t>& qnames,
+                   const DetectorConfig& config, Incident* inc) {
+  inc->client_count = clients.size() + beyond;
+  std::vector<parse::IpAddress> sorted(clients.begin(), clients.end());
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+    return flow::CompareIp(a, b) < 0;
+  });
+  if (sorted.size() > static_cast<size_t>(config.client_sample)) {
+    sorted.resize(config.client_sample);
+  }
+  inc->client_sample = std::move(sorted);
+  std::vector<QnameCount> names;
+  names.reserve(qnames.size());
+  for (const auto& [k, n] : qnames) names.push_back({k.first, k.second, n});
+  auto less = [](const QnameCount& a, const QnameCount& b) {
+    if (a.count != b.count) return a.count > b.count;
+    if (a.name != b.name) return a.name < b.name;
+    return a.qtype < b.qtype;
+  };
+  const size_t top = std::min<size_t>(names.size(), config.top_qnames);
+  std::partial_sort(names.begin(), names.begin() + top, names.end(), less);
+  names.resize(top);
+  inc->qnames = std::move(names);
+}
+
+}  // namespace
+
+void Detector::EmitServer(ServerState& st, bool open) {
+  const Accum& a = *st.open;
+  Incident inc;
+  inc.kind = KindOf(a.failures);
+  inc.open = open;
+  inc.server = st.key;
+  inc.first_seen_ns = a.first_seen;
+  inc.last_seen_ns = a.last_seen;
+  inc.queries = a.queries;
+  inc.answered = a.answered;
+  inc.nxdomain = a.nxdomain;
+  inc.failures = a.failures;
+  const uint64_t failed = inc.failed();
+  const double ratio = failed == 0
+                           ? 0.0
+                           : static_cast<double>(failed) /
+                                 static_cast<double>(failed + a.answered);
+  inc.severity = Severity(ratio);
+  inc.reporters.assign(a.reporters.begin(), a.reporters.end());
+  std::sort(
+      inc.reporters.begin(), inc.reporters.end(),
+      [](const auto& x, const auto& y) { return flow::CompareIp(x, y) < 0; });
+  FillDescribed(a.clients, a.clients_beyond, a.qnames, config_, &inc);
+  if (a.has_evidence) inc.evidence = EvidenceLines(a.evidence, config_.link);
+  inc.example = a.example;
+  inc.summary = ServerSummary(inc);
+  emitted_.push_back(std::move(inc));
+}
+
+void Detector::EmitDomain(const std::string& domain, DomainState& st,
+                          bool open) {
+  const Accum& a = *st.open;
+  Incident inc;
+  inc.kind = Kind::kNxdomainStorm;
+  inc.open = open;
+  inc.domain = domain;
+  // The server that answered most of them; ties to the lowest.
+  std::vector<std::pair<flow::ServerKey, uint64_t>> resp(a.responders.begin(),
+                                                         a.responders.end());
+  std::sort(resp.begin(), resp.end());
+  uint64_t most = 0;
+  for (const auto& [k, n] : resp) {
+    if (n > most) inc.server = k, most = n;
+  }
+  inc.first_seen_ns = a.first_seen;
+  inc.last_seen_ns = a.last_seen;
+  inc.queries = a.queries;
+  inc.answered = a.answered;
+  inc.nxdomain = a.nxdomain;
+  const double share = a.answered == 0 ? 0.0
+                                       : static_cast<double>(a.nxdomain) /
+                                             static_cast<double>(a.answered);
+  inc.severity = Severity(share);
+  FillDescribed(a.clients, a.clients_beyond, a.qnames, config_, &inc);
+  inc.summary = absl::StrCat(
+      "Random-subdomain flood against ", domain, " from ",
+      TimeOfDay(inc.first_seen_ns), " to ", TimeOfDay(inc.last_seen_ns), ": ",
+      a.nxdomain, " NXDOMAIN answers for ", a.qnames.size(),
+      " distinct names, mostly from ", flow::IpToString(inc.server.ip),
+      " port ", inc.server.port, "; ",
+      Plural(inc.client_count, "client", "clients"), " asking.");
+  emitted_.push_back(std::move(inc));
+}
+
+void Detector::FlushEmitted() {
+  std::sort(emitted_.begin(), emitted_.end(), IncidentLess);
+  for (Incident& i : emitted_) sink_(std::move(i));
+  emitted_.clear();
+}
+
+}  // namespace edgecap::incident
