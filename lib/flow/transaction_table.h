@@ -108,14 +108,16 @@ class TransactionTable {
 template <typename Fn>
 void TransactionTable::Sweep(uint64_t count, Fn&& fn) {
   if (count > mask_ + 1) count = mask_ + 1;
-  while (count-- > 0) {
+  for (uint64_t visited = 0; visited < count;) {
     const uint64_t i = cursor_;
     if (tags_[i] != 0 && !fn(entries_[i])) {
-      // Backward shift may move a later entry into slot i: look at i again.
+      // Backward shift may move a later entry into slot i: look at i again
+      // (without counting the slot twice).
       EraseAt(i);
       if (tags_[i] != 0) continue;
     }
     cursor_ = (cursor_ + 1) & mask_;
+    ++visited;
   }
 }
 

@@ -56,6 +56,7 @@ Worker::Worker(const WorkerConfig& config, int id,
       id_(id),
       table_(std::move(table)),
       frames_(config.frame_ring_slots) {
+  stash_.resize(kStashSlots);
   for (auto& s : frames_) s.seq = 0;
 }
 
@@ -150,6 +151,7 @@ void Worker::Advance(int64_t ts) {
       1;
   SweepTo(ts, want > table_->slots() ? table_->slots()
                                      : static_cast<uint64_t>(want));
+  AgeStash(ts);
   now_second_ = s;
   PublishUpTo(ts);
 }
@@ -178,6 +180,8 @@ void Worker::Finish(int64_t final_ns) {
     if (e.state == TxState::kPending) {
       if (Expired(e, final_ns)) {
         TimeOut(e);
+      } else if (ClaimStash(e)) {
+        // failed by a stashed ICMP error
       } else if (!(e.flags & kTxSyn)) {
         if (ServerCounters* c =
                 CountersFor(BucketFor(SecondOf(e.first_ns)), ServerOf(e))) {
@@ -187,6 +191,7 @@ void Worker::Finish(int64_t final_ns) {
     }
     return false;
   });
+  AgeStash(INT64_MAX);
   for (auto& b : open_) {
     if (b) closed_.push_back(std::move(b));
   }
@@ -196,10 +201,85 @@ void Worker::Finish(int64_t final_ns) {
 }
 
 void Worker::TimeOut(TxEntry& e) {
+  if (ClaimStash(e)) {
+    e.state = TxState::kTimedOut;
+    return;
+  }
   ++stats_.timeouts;
   FailInfo f{Fail::kTimeout, e.last_ns, {}, nullptr, 0, {}};
   RecordFailure(e, f);
   e.state = TxState::kTimedOut;
+}
+
+// ---------------------------------------------------------------- stash
+
+Worker::Stashed& Worker::StashSlot(const TxKey& tuple) {
+  return stash_[tuple.Hash() & (kStashSlots - 1)];
+}
+
+bool Worker::ClaimStash(TxEntry& e) {
+  if (stash_used_ == 0 || (e.flags & kTxSyn)) return false;
+  TxKey k;
+  k.client = e.client;
+  k.server = e.server;
+  k.client_port = e.client_port;
+  k.server_port = e.server_port;
+  k.flags = e.flags;
+  Stashed& s = StashSlot(k);
+  if (!s.valid || s.ts < e.first_ns || s.key.client != k.client ||
+      s.key.server != k.server || s.key.client_port != k.client_port ||
+      s.key.server_port != k.server_port || s.key.flags != k.flags) {
+    return false;
+  }
+  const Frame* f = FrameAt(s.frame_seq);
+  FailInfo info{s.kind,
+                s.ts,
+                s.reporter,
+                nullptr,
+                s.ts,
+                f ? parse::Bytes(f->bytes.data(), f->length) : parse::Bytes()};
+  s.valid = false;
+  --stash_used_;
+  ++stats_.icmp_matched;
+  RecordFailure(e, info);
+  return true;
+}
+
+void Worker::FinalizeStash(Stashed& s) {
+  s.valid = false;
+  --stash_used_;
+  ++stats_.icmp_orphans;
+  Bucket* b = BucketFor(SecondOf(s.ts));
+  ServerKey server;
+  server.ip.bytes = s.key.server;
+  server.ip.version = (s.key.flags & kTxV6) ? 6 : 4;
+  server.port = s.key.server_port;
+  server.transport =
+      (s.key.flags & kTxTcp) ? parse::Transport::kTcp : parse::Transport::kUdp;
+  parse::IpAddress client;
+  client.bytes = s.key.client;
+  client.version = server.ip.version;
+  ServerCounters* c = CountersFor(b, server);
+  if (c != nullptr) ++c->queries;
+  const Frame* f = FrameAt(s.frame_seq);
+  FailInfo info{s.kind,
+                s.ts,
+                s.reporter,
+                nullptr,
+                s.ts,
+                f ? parse::Bytes(f->bytes.data(), f->length) : parse::Bytes()};
+  RecordFailureIn(b, c, server, client, s.key.client_port, 0, s.ts, nullptr,
+                  info, &b->failures);
+}
+
+void Worker::AgeStash(int64_t now) {
+  if (stash_used_ == 0) return;
+  // Past this age no query sent before the error can still be pending, and
+  // the error's own second is not yet published.
+  const int64_t ttl = config_.HoldNs() - kNsPerSecond;
+  for (Stashed& s : stash_) {
+    if (s.valid && (now == INT64_MAX || now > s.ts + ttl)) FinalizeStash(s);
+  }
 }
 
 // ---------------------------------------------------------------- helpers
@@ -600,8 +680,21 @@ void Worker::OnIcmpError(int64_t ts, const parse::Packet& p,
     have_key = true;
     if (dns_.has_question) question = &dns_;
   }
+  if (!have_key) {
+    Stashed& s = StashSlot(k);
+    if (s.valid) FinalizeStash(s);  // a colliding older one
+    s.valid = true;
+    s.key = k;
+    s.ts = ts;
+    s.kind = kind;
+    s.reporter = p.ip.src;
+    s.frame_seq = StoreFrame(ts, frame);
+    ++stash_used_;
+    ++stats_.icmp_stashed;
+    return;
+  }
   FailInfo f{kind, ts, p.ip.src, question, ts, frame};
-  TxEntry* e = have_key ? table_->Find(k, k.Hash()) : nullptr;
+  TxEntry* e = table_->Find(k, k.Hash());
   if (e != nullptr) {
     if (e->state == TxState::kPending && Expired(*e, ts)) TimeOut(*e);
     if (e->state == TxState::kPending) {

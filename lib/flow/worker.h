@@ -70,6 +70,7 @@ struct WorkerStats {
   uint64_t icmp_matched = 0;
   uint64_t icmp_orphans = 0;
   uint64_t icmp_reclassified = 0;
+  uint64_t icmp_stashed = 0;  // quote without DNS id, matched by 4-tuple
   uint64_t tcp_syns = 0;
   uint64_t tcp_refused = 0;
   uint64_t timeouts = 0;
@@ -157,6 +158,26 @@ class Worker {
   void KeepEvidence(Bucket* b, ServerCounters* c, const FailureOrder& order,
                     const Frame* query, const FailInfo& f);
   bool QuestionFromFrame(const Frame* f, parse::DnsMessage* m);
+
+  // An ICMP error whose quote stops before the DNS id (IP header + 8 bytes,
+  // as routers may send) cannot be looked up by key: it waits here, indexed
+  // by the quoted 4-tuple, for a pending query of that tuple sent before it
+  // to end (it then fails that query), or becomes a failure of its own.
+  struct Stashed {
+    bool valid = false;
+    TxKey key;  // txid 0
+    int64_t ts = 0;
+    Fail kind = Fail::kIcmpPort;
+    parse::IpAddress reporter;
+    uint32_t frame_seq = 0;
+  };
+  static constexpr size_t kStashSlots = 4096;
+  Stashed& StashSlot(const TxKey& tuple);
+  bool ClaimStash(TxEntry& e);
+  void FinalizeStash(Stashed& s);
+  void AgeStash(int64_t now);
+  std::vector<Stashed> stash_;
+  uint32_t stash_used_ = 0;
 
   WorkerConfig config_;
   int id_;
