@@ -14,6 +14,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <memory>
 #include <string>
 #include <vector>
@@ -380,6 +381,21 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
                                       log.Add(std::move(i));
                                     }
                                   });
+  if (!offline) {
+    // Live, an incident is written when it closes; say when one opens.
+    stats.SetOpenedCallback([](uint64_t opened) {
+      timespec now{};
+      clock_gettime(CLOCK_REALTIME, &now);
+      tm utc{};
+      gmtime_r(&now.tv_sec, &utc);
+      char when[32];
+      std::strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &utc);
+      std::fprintf(
+          stderr, "edgecap: incident opened at %s.%06ldZ (%llu so far)\n", when,
+          now.tv_nsec / 1000, static_cast<unsigned long long>(opened));
+      std::fflush(stderr);
+    });
+  }
 #else
   std::vector<pipeline::CountingEngine> engines;
   engines.reserve(plan->workers);

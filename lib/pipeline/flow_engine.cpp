@@ -102,6 +102,12 @@ void FlowStatsEngine::Drain() {
 void FlowStatsEngine::Poll() {
   Drain();
   detector_.Poll();
+  const uint64_t opened =
+      detector_.stats().incidents_opened + detector_.stats().storms_opened;
+  if (opened > reported_opened_) {
+    reported_opened_ = opened;
+    if (on_opened_) on_opened_(opened);
+  }
   for (size_t w = 0; w < workers_.size(); ++w) {
     std::unique_ptr<flow::Bucket> spent;
     while (detector_.PopSpent(static_cast<int>(w), &spent)) {

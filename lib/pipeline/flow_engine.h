@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <vector>
@@ -69,6 +70,13 @@ class FlowStatsEngine : public StatsEngine {
   void Poll() override;
   void Finish(int64_t last_ts_ns) override;
 
+  // Called on the stats lcore after a Poll() that opened incidents (server
+  // incidents and NXDOMAIN storms, counted since start): live, incidents are
+  // only written when they close, so this is how an operator (and the live
+  // test) sees the moment one opens.
+  using OpenedCallback = std::function<void(uint64_t opened_so_far)>;
+  void SetOpenedCallback(OpenedCallback f) { on_opened_ = std::move(f); }
+
   const incident::Detector& detector() const { return detector_; }
 
  private:
@@ -76,6 +84,8 @@ class FlowStatsEngine : public StatsEngine {
 
   std::vector<FlowWorkerEngine*> workers_;
   incident::Detector detector_;
+  OpenedCallback on_opened_;
+  uint64_t reported_opened_ = 0;
 };
 
 }  // namespace edgecap::pipeline
