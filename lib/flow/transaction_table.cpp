@@ -1,5 +1,8 @@
 #include "lib/flow/transaction_table.h"
 
+#include <sys/mman.h>
+
+#include <algorithm>
 #include <cstring>
 
 #include "absl/status/status.h"
@@ -48,39 +51,50 @@ absl::StatusOr<std::unique_ptr<TransactionTable>> TransactionTable::Create(
       new TransactionTable(max_entries, slots));
 }
 
+namespace {
+void* HugeAlloc(size_t bytes) {
+  constexpr size_t kHuge = 2 << 20;
+  const size_t size = (bytes + kHuge - 1) / kHuge * kHuge;
+  void* p = std::aligned_alloc(kHuge, size);
+  if (p != nullptr) {
+    madvise(p, size, MADV_HUGEPAGE);  // advisory: fine if THP is off
+    std::memset(p, 0, size);
+  }
+  return p;
+}
+}  // namespace
+
 TransactionTable::TransactionTable(uint32_t max_entries, uint64_t slots)
     : max_entries_(max_entries),
       mask_(slots - 1),
-      tags_(slots, 0),
-      storage_(new TxEntry[slots]),
+      tag_storage_(static_cast<uint16_t*>(HugeAlloc(slots * sizeof(uint16_t)))),
+      storage_(static_cast<TxEntry*>(HugeAlloc(slots * sizeof(TxEntry)))),
+      tags_(tag_storage_.get()),
       entries_(storage_.get()) {
-  std::memset(static_cast<void*>(entries_), 0, slots * sizeof(TxEntry));
-}
-
-uint64_t TransactionTable::Home(const TxEntry& e) const {
-  return HashFields(e.client, e.server, e.client_port, e.server_port, e.txid,
-                    e.flags) &
-         mask_;
+  if (tags_ == nullptr || entries_ == nullptr) std::abort();  // start-up only
 }
 
 TxEntry* TransactionTable::Find(const TxKey& key, uint64_t hash) {
-  const uint8_t tag = Tag(hash);
+  const uint16_t fp = Fingerprint(hash);
   for (uint64_t i = hash & mask_;; i = (i + 1) & mask_) {
-    const uint8_t t = tags_[i];
+    const uint16_t t = tags_[i];
     if (t == 0) return nullptr;
-    if (t == tag && entries_[i].Matches(key)) return &entries_[i];
+    if ((t & 0xff) == fp && entries_[i].Matches(key)) return &entries_[i];
   }
 }
 
 TxEntry* TransactionTable::Insert(const TxKey& key, uint64_t hash,
                                   TxEntry* evicted, bool* was_evicted) {
   *was_evicted = false;
-  if (size_ >= max_entries_) {
+  const uint64_t home = hash & mask_;
+  uint64_t d = 0;
+  while (tags_[(home + d) & mask_] != 0) ++d;
+  if (size_ >= max_entries_ || d > kMaxDistance) {
     // Oldest of the window that starts at the key's home: the window is
     // where the new entry will probe, so this also keeps probes short.
     uint64_t best = UINT64_MAX;
     int seen = 0;
-    for (uint64_t i = hash & mask_; seen < kEvictWindow; i = (i + 1) & mask_) {
+    for (uint64_t i = home; seen < kEvictWindow; i = (i + 1) & mask_) {
       if (tags_[i] == 0) continue;
       ++seen;
       if (best == UINT64_MAX || entries_[i].first_ns < entries_[best].first_ns)
@@ -89,10 +103,12 @@ TxEntry* TransactionTable::Insert(const TxKey& key, uint64_t hash,
     *evicted = entries_[best];
     *was_evicted = true;
     EraseAt(best);
+    d = 0;
+    while (tags_[(home + d) & mask_] != 0) ++d;
   }
-  uint64_t i = hash & mask_;
-  while (tags_[i] != 0) i = (i + 1) & mask_;
-  tags_[i] = Tag(hash);
+  const uint64_t i = (home + d) & mask_;
+  tags_[i] =
+      static_cast<uint16_t>(Fingerprint(hash) | std::min(d, kMaxDistance) << 8);
   TxEntry& e = entries_[i];
   e.client = key.client;
   e.server = key.server;
@@ -112,13 +128,13 @@ void TransactionTable::EraseAt(uint64_t i) {
   --size_;
   uint64_t hole = i;
   for (uint64_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
-    if (tags_[j] == 0) break;
-    const uint64_t home = Home(entries_[j]);
+    const uint16_t t = tags_[j];
+    if (t == 0) break;
+    const uint64_t gap = (j - hole) & mask_;
     // Entry j may move to `hole` if its home is not in (hole, j].
-    const bool movable = ((j - home) & mask_) >= ((j - hole) & mask_);
-    if (movable) {
+    if (Distance(t) >= gap) {
       entries_[hole] = entries_[j];
-      tags_[hole] = tags_[j];
+      tags_[hole] = static_cast<uint16_t>(t - (gap << 8));
       hole = j;
     }
   }

@@ -17,6 +17,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <vector>
 
@@ -74,6 +75,14 @@ class TransactionTable {
   TxEntry* Insert(const TxKey& key, uint64_t hash, TxEntry* evicted,
                   bool* was_evicted);
   void Erase(TxEntry* entry);
+  // Starts loading the cache lines a Find/Insert of `hash` will touch; a
+  // worker calls it a few packets ahead within a burst.
+  void Prefetch(uint64_t hash) const {
+    const uint64_t i = hash & mask_;
+    __builtin_prefetch(&tags_[i]);
+    __builtin_prefetch(&tags_[(i + 16) & mask_]);
+    __builtin_prefetch(&entries_[i]);
+  }
 
   // Visits up to `count` slots from an internal cursor (wrapping); `fn(entry)`
   // returns false to erase the entry.
@@ -84,7 +93,7 @@ class TransactionTable {
   uint32_t max_entries() const { return max_entries_; }
   uint64_t slots() const { return mask_ + 1; }
   uint64_t memory_bytes() const {
-    return slots() * (sizeof(TxEntry) + sizeof(uint8_t));
+    return slots() * (sizeof(TxEntry) + sizeof(uint16_t));
   }
 
   static constexpr int kEvictWindow = 16;
@@ -93,15 +102,25 @@ class TransactionTable {
   TransactionTable(uint32_t max_entries, uint64_t slots);
   uint64_t IndexOf(const TxEntry* e) const { return e - entries_; }
   void EraseAt(uint64_t i);
-  static uint8_t Tag(uint64_t hash) { return 0x80 | (hash >> 57); }
-  uint64_t Home(const TxEntry& e) const;
+  // A slot's tag: fingerprint in the low byte (never 0 when used), distance
+  // from the entry's home slot in the high byte, so deletion never reads
+  // entries it does not move.
+  static uint16_t Fingerprint(uint64_t hash) { return 0x80 | (hash >> 57); }
+  static uint64_t Distance(uint16_t tag) { return tag >> 8; }
+  static constexpr uint64_t kMaxDistance = 255;
 
   uint32_t max_entries_;
   uint64_t mask_;
   uint32_t size_ = 0;
   uint64_t cursor_ = 0;
-  std::vector<uint8_t> tags_;  // 0: empty
-  std::unique_ptr<TxEntry[]> storage_;
+  // Both arrays live in 2 MB-aligned memory marked for transparent huge
+  // pages: random probes over 100+ MB otherwise miss the TLB every time.
+  struct Free {
+    void operator()(void* p) const { std::free(p); }
+  };
+  std::unique_ptr<uint16_t, Free> tag_storage_;
+  std::unique_ptr<TxEntry, Free> storage_;
+  uint16_t* tags_;  // 0: empty
   TxEntry* entries_;
 };
 

@@ -97,7 +97,7 @@ TEST(TransactionTable, FullTableEvictsTheOldestOfTheWindow) {
   // Evicted entries are old ones: far older than the table's turnover would
   // make a random choice.
   EXPECT_GT(max_evicted_age, 1000);
-  EXPECT_EQ((*t)->memory_bytes(), (*t)->slots() * 65);
+  EXPECT_EQ((*t)->memory_bytes(), (*t)->slots() * 66);
 }
 
 TEST(TransactionTable, SweepErasesWhatTheCallbackRejects) {
