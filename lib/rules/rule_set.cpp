@@ -222,7 +222,8 @@ void RuleWorker::Count() {
 }
 
 const Verdict& RuleWorker::Match(std::string_view qname) {
-  return Match(qname, absl::HashOf(qname));
+  // Without a cache the hash would be wasted work.
+  return Match(qname, cache_.empty() ? 0 : absl::HashOf(qname));
 }
 
 const Verdict& RuleWorker::Match(std::string_view qname, uint64_t name_hash) {
