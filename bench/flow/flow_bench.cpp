@@ -124,6 +124,7 @@ BENCHMARK(BM_TableInsertMatchBurst)->Arg(1 << 16)->Arg(1 << 20);
 // response to the query sent 1M transactions earlier (match, question check,
 // latency, counters), at 1M pending; the clock advances 1 s per 100k.
 void BM_WorkerQueryAndResponse(benchmark::State& state) {
+  const bool prefetch = state.range(0) != 0;
   WorkerConfig c;
   c.max_transactions = kLive + 1024;
   c.query_timeout_ns = 1'000'000 * kNsPerSecond;  // nothing expires
@@ -169,6 +170,10 @@ void BM_WorkerQueryAndResponse(benchmark::State& state) {
     }
     state.ResumeTiming();
     for (int k = 0; k < kRing; ++k) {
+      if (prefetch && k + 4 < kRing) {
+        (*w)->Prefetch(queries[k + 4].p);
+        (*w)->Prefetch(responses[k + 4].p);
+      }
       (*w)->Process(now, queries[k].p, queries[k].f);
       (*w)->Process(now, responses[k].p, responses[k].f);
       now += 10'000;
@@ -182,7 +187,7 @@ void BM_WorkerQueryAndResponse(benchmark::State& state) {
   state.counters["unmatched"] = (*w)->stats().unmatched_responses;
   state.SetItemsProcessed(done);
 }
-BENCHMARK(BM_WorkerQueryAndResponse)->Unit(benchmark::kNanosecond);
+BENCHMARK(BM_WorkerQueryAndResponse)->Arg(0)->Arg(1);  // 1: with Prefetch()
 
 }  // namespace
 }  // namespace edgecap::flow

@@ -18,6 +18,7 @@
 #include <array>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -53,9 +54,15 @@ struct alignas(64) TxEntry {
   uint32_t frame_seq;  // last transmission in the worker's frame ring
 
   bool Matches(const TxKey& k) const {
+    // Word compares: std::array == would call memcmp.
+    uint64_t a[4], b[4];
+    std::memcpy(a, client.data(), 16);
+    std::memcpy(a + 2, server.data(), 16);
+    std::memcpy(b, k.client.data(), 16);
+    std::memcpy(b + 2, k.server.data(), 16);
     return client_port == k.client_port && server_port == k.server_port &&
-           txid == k.txid && flags == k.flags && client == k.client &&
-           server == k.server;
+           txid == k.txid && flags == k.flags &&
+           ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3])) == 0;
   }
 };
 static_assert(sizeof(TxEntry) == 64, "one cache line per transaction");

@@ -480,6 +480,17 @@ TxKey MakeKey(const parse::IpAddress& client, const parse::IpAddress& server,
 }
 }  // namespace
 
+void Worker::Prefetch(const parse::Packet& p) const {
+  if (p.transport != parse::Transport::kUdp || p.payload.size() < 12) return;
+  const uint16_t txid = static_cast<uint16_t>(p.payload[0] << 8 | p.payload[1]);
+  const bool response = p.payload[2] & 0x80;
+  const TxKey k =
+      response
+          ? MakeKey(p.ip.dst, p.ip.src, p.ports.dst, p.ports.src, txid, false)
+          : MakeKey(p.ip.src, p.ip.dst, p.ports.src, p.ports.dst, txid, false);
+  table_->Prefetch(k.Hash());
+}
+
 void Worker::OnQuery(int64_t ts, const parse::Packet& p, parse::Bytes frame,
                      bool tcp) {
   ++stats_.dns_queries;
