@@ -47,7 +47,31 @@ FlowWorkerEngine::~FlowWorkerEngine() {
   }
 }
 
+void FlowWorkerEngine::MirrorCounters() {
+  const flow::WorkerStats& st = worker_->stats();
+  auto set = [](std::atomic<uint64_t>& a, uint64_t v) {
+    a.store(v, std::memory_order_relaxed);
+  };
+  set(counters_.packets, st.packets);
+  set(counters_.dns_queries, st.dns_queries);
+  set(counters_.dns_responses, st.dns_responses);
+  set(counters_.dns_undecodable, st.dns_undecodable);
+  set(counters_.retries, st.retries);
+  set(counters_.unmatched_responses, st.unmatched_responses);
+  set(counters_.late_responses, st.late_responses);
+  set(counters_.icmp_errors, st.icmp_errors);
+  set(counters_.icmp_matched, st.icmp_matched);
+  set(counters_.icmp_orphans, st.icmp_orphans);
+  set(counters_.tcp_syns, st.tcp_syns);
+  set(counters_.tcp_refused, st.tcp_refused);
+  set(counters_.timeouts, st.timeouts);
+  set(counters_.evictions, st.evictions);
+  set(counters_.table_entries, worker_->table().size());
+  set(counters_.table_capacity, worker_->config().max_transactions);
+}
+
 bool FlowWorkerEngine::Publish() {
+  MirrorCounters();
   void* obj;
   while (rte_ring_sc_dequeue(spent_, &obj) == 0) {
     worker_->Recycle(
@@ -89,6 +113,9 @@ void FlowStatsEngine::Drain() {
     const int64_t watermark = e.watermark_.load(std::memory_order_acquire);
     void* obj;
     while (rte_ring_sc_dequeue(e.to_stats_, &obj) == 0) {
+      if (observer_) {
+        observer_(static_cast<int>(w), *static_cast<flow::Bucket*>(obj));
+      }
       detector_.Offer(
           static_cast<int>(w),
           std::unique_ptr<flow::Bucket>(static_cast<flow::Bucket*>(obj)));

@@ -26,6 +26,17 @@
 
 namespace edgecap::pipeline {
 
+// A flow worker's counters as the stats lcore may read them (relaxed loads):
+// copied from flow::WorkerStats by the worker itself once per second of
+// packet time and at the end, so reading never touches worker state.
+struct alignas(64) FlowCounters {
+  std::atomic<uint64_t> packets{0}, dns_queries{0}, dns_responses{0},
+      dns_undecodable{0}, retries{0}, unmatched_responses{0},
+      late_responses{0}, icmp_errors{0}, icmp_matched{0}, icmp_orphans{0},
+      tcp_syns{0}, tcp_refused{0}, timeouts{0}, evictions{0},
+      table_entries{0}, table_capacity{0};
+};
+
 class FlowWorkerEngine : public WorkerEngine {
  public:
   static absl::StatusOr<std::unique_ptr<FlowWorkerEngine>> Create(
@@ -44,6 +55,7 @@ class FlowWorkerEngine : public WorkerEngine {
   void Finish(int64_t last_ts_ns) override;
 
   const flow::Worker& worker() const { return *worker_; }
+  const FlowCounters& counters() const { return counters_; }
 
  private:
   friend class FlowStatsEngine;
@@ -51,6 +63,7 @@ class FlowWorkerEngine : public WorkerEngine {
   // Sends closed buckets; publishes the watermark once all below it are sent.
   // Returns false while a bucket waits for room in the ring.
   bool Publish();
+  void MirrorCounters();
 
   std::unique_ptr<flow::Worker> worker_;
   rte_ring* to_stats_ = nullptr;
@@ -59,6 +72,7 @@ class FlowWorkerEngine : public WorkerEngine {
   int64_t published_ = std::numeric_limits<int64_t>::min();
   alignas(64) std::atomic<int64_t> watermark_{
       std::numeric_limits<int64_t>::min()};
+  FlowCounters counters_;
 };
 
 class FlowStatsEngine : public StatsEngine {
@@ -79,9 +93,15 @@ class FlowStatsEngine : public StatsEngine {
 
   const incident::Detector& detector() const { return detector_; }
 
+  // Sees every bucket, on the stats lcore, before the detector takes it
+  // (lib/telemetry's per-server totals).
+  using BucketObserver = std::function<void(int worker, const flow::Bucket&)>;
+  void SetBucketObserver(BucketObserver f) { observer_ = std::move(f); }
+
  private:
   void Drain();
 
+  BucketObserver observer_;
   std::vector<FlowWorkerEngine*> workers_;
   incident::Detector detector_;
   OpenedCallback on_opened_;

@@ -194,6 +194,7 @@ void Pipeline::HardwareWorker(uint16_t w) {
   int64_t last_own = std::numeric_limits<int64_t>::min();
   int64_t watermark = std::numeric_limits<int64_t>::min();
   uint64_t packets = 0, bytes = 0, out = 0, in = 0, full = 0;
+  uint64_t bursts = 0, polls = 0, idle_polls = 0;
   parse::Packet packet;
 
   auto process = [&](rte_mbuf* m) {
@@ -227,6 +228,7 @@ void Pipeline::HardwareWorker(uint16_t w) {
       } else {
         count = Receive(local.queues, &next_queue, bufs, &local.received,
                         &worker_short_reads_[w]);
+        if (count > 0) ++bursts;
         if (count == 0 && Drained(local.queues)) input_done = true;
       }
     }
@@ -298,6 +300,11 @@ void Pipeline::HardwareWorker(uint16_t w) {
     counters.resteered_out.store(out, std::memory_order_relaxed);
     counters.resteered_in.store(in, std::memory_order_relaxed);
     counters.ring_full.store(full, std::memory_order_relaxed);
+    ++polls;
+    if (!busy) ++idle_polls;
+    counters.bursts.store(bursts, std::memory_order_relaxed);
+    counters.polls.store(polls, std::memory_order_relaxed);
+    counters.idle_polls.store(idle_polls, std::memory_order_relaxed);
     if (input_done && pos == count && others == kEndOfTime) {
       // Every other worker has published its last message before its head
       // went to the end of time; take them.
@@ -323,9 +330,10 @@ void Pipeline::SoftwareWorker(uint16_t w) {
   rte_ring* inbound = rings_[w];
   void* msgs[kMaxBurst];
   int64_t watermark = std::numeric_limits<int64_t>::min();
-  uint64_t packets = 0, bytes = 0;
+  uint64_t packets = 0, bytes = 0, bursts = 0, polls = 0, idle_polls = 0;
   parse::Packet packet;
   while (true) {
+    counters.polls.store(++polls, std::memory_order_relaxed);
     // Read the dispatcher's time and state before looking at the ring: what
     // it enqueued before publishing them is in the ring by then.
     const int64_t time = dispatcher_.time.load(std::memory_order_acquire);
@@ -344,8 +352,10 @@ void Pipeline::SoftwareWorker(uint16_t w) {
     if (got > 0) {
       counters.packets.store(packets, std::memory_order_relaxed);
       counters.bytes.store(bytes, std::memory_order_relaxed);
+      counters.bursts.store(++bursts, std::memory_order_relaxed);
       continue;
     }
+    counters.idle_polls.store(++idle_polls, std::memory_order_relaxed);
     if (done) break;
     if (time > watermark) {
       watermark = time;
