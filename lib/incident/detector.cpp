@@ -453,7 +453,7 @@ void Detector::ProcessSecond(int64_t s, int64_t now_ns) {
     active_domains_.insert(domain);
   }
 
-  EvaluateServers(s, now_ns);
+  EvaluateServers(s, now_ns, touched);
   for (ServerState* st : touched) st->failed_now = false;
   EvaluateDomains(s, now_ns);
   FlushEmitted();
@@ -478,14 +478,15 @@ void Detector::ProcessSecond(int64_t s, int64_t now_ns) {
   (void)touched;
 }
 
-void Detector::EvaluateServers(int64_t s, int64_t now_ns) {
+void Detector::EvaluateServers(int64_t s, int64_t now_ns,
+                               const std::vector<ServerState*>& touched) {
   const int64_t window_s = config_.window_ns / kNsPerSecond;
   const int64_t step =
       std::max<int64_t>(1, window_s / (ServerState::kCoarse - 2));
   // Suspects with failures this second: may open.
   std::vector<ServerState*> candidates;
-  for (auto& [key, st] : servers_) {
-    if (st->failed_now && !st->open) candidates.push_back(st.get());
+  for (ServerState* st : touched) {
+    if (st->failed_now && !st->open) candidates.push_back(st);
   }
   std::sort(candidates.begin(), candidates.end(),
             [](const ServerState* a, const ServerState* b) {

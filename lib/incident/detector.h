@@ -76,7 +76,8 @@ class Detector {
 
   void ProcessUpTo(int64_t below, int64_t final_ns);
   void ProcessSecond(int64_t s, int64_t now_ns);
-  void EvaluateServers(int64_t s, int64_t now_ns);
+  void EvaluateServers(int64_t s, int64_t now_ns,
+                       const std::vector<ServerState*>& touched);
   void EvaluateDomains(int64_t s, int64_t now_ns);
   void EmitServer(ServerState& st, bool open);
   void EmitDomain(const std::string& domain, DomainState& st, bool open);
