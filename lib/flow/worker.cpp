@@ -718,6 +718,13 @@ void Worker::OnIcmpError(int64_t ts, const parse::Packet& p,
       RecordFailureIn(b, nullptr, ServerOf(*e), ClientOf(*e), e->client_port,
                       e->txid, e->first_ns, FrameAt(e->frame_seq), f,
                       &b->reclassified);
+      // Its frames are still the best evidence of the failure (no counts).
+      if (ServerCounters* c = CountersFor(b, ServerOf(*e))) {
+        KeepEvidence(b, c,
+                     FailureOrder{ts, e->first_ns, ClientOf(*e), e->client_port,
+                                  e->txid},
+                     FrameAt(e->frame_seq), f);
+      }
     }
     table_->Erase(e);
     return;

@@ -1,5 +1,6 @@
 #include "lib/incident/report.h"
 
+#include <cctype>
 #include <ctime>
 
 #include "absl/strings/str_cat.h"
@@ -98,7 +99,8 @@ std::string WhatHappened(const Incident& i) {
                   Reporters(i));
     p = absl::StrCat(
         "DNS over ", Proto(i), " to ", Where(i), " was unreachable ", span,
-        ". ", share, " sent to it in that time failed; ", from,
+        ". ", std::string(1, static_cast<char>(std::toupper(share[0]))),
+        share.substr(1), " sent to it in that time failed; ", from,
         " answered them with ICMP \"", FailurePhrase(f, i.server), "\"");
   } else if (i.kind == Kind::kTcpRefused) {
     p = absl::StrCat("DNS over TCP to ", Where(i), " was refused ", span, ": ",
