@@ -39,6 +39,12 @@
 #include "lib/incident/report.h"
 #include "lib/pipeline/flow_engine.h"
 #endif
+#ifdef EDGECAP_WITH_TELEMETRY
+#include <rte_eal.h>
+
+#include "lib/telemetry/commands.h"
+#include "lib/telemetry/publisher.h"
+#endif
 
 #ifndef EDGECAP_PROFILE_DIR
 #define EDGECAP_PROFILE_DIR "drivers-config"
@@ -216,6 +222,13 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
              o.memory_mb != 0 ? o.memory_mb : std::max(256u, pool_mb + 128),
          .pid = getpid(),
          .verbose = o.verbose});
+    if (!o.file_prefix.empty()) {
+      for (std::string& a : eal_args) {
+        if (a.starts_with("--file-prefix=")) {
+          a = absl::StrCat("--file-prefix=", o.file_prefix);
+        }
+      }
+    }
   }
   std::vector<char*> eal_argv;
   for (std::string& a : eal_args) eal_argv.push_back(a.data());
@@ -229,6 +242,19 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
   struct EalCleanup {
     ~EalCleanup() { rte_eal_cleanup(); }
   } eal_cleanup;
+#ifdef EDGECAP_WITH_TELEMETRY
+  // Tests and operators find the socket here (the shortcut's file prefix is
+  // per process).
+  const std::string telemetry_socket =
+      absl::StrCat(rte_eal_get_runtime_dir(), "/dpdk_telemetry.v2");
+  if (absl::Status s = telemetry::RegisterCommands(); !s.ok()) {
+    std::fprintf(stderr, "edgecap: warning: %s\n",
+                 std::string(s.message()).c_str());
+  } else if (!o.quiet || o.linger) {
+    std::fprintf(stderr, "edgecap: telemetry socket %s\n",
+                 telemetry_socket.c_str());
+  }
+#endif
 
   if (rte_lcore_count() < lcores) {
     return absl::InvalidArgumentError(
@@ -371,11 +397,17 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
     live_writer = std::make_unique<incident::JsonLinesWriter>(&live_out);
   }
   std::vector<incident::Incident> live_incidents;
+#ifdef EDGECAP_WITH_TELEMETRY
+  std::unique_ptr<telemetry::Publisher> tel;
+#endif
   pipeline::FlowStatsEngine stats(det_config, flow_ptrs,
                                   [&](incident::Incident i) {
                                     if (live_writer != nullptr) {
                                       live_writer->Write(i);
                                       live_out.flush();
+#ifdef EDGECAP_WITH_TELEMETRY
+                                      if (tel) tel->OnIncident(i);
+#endif
                                       live_incidents.push_back(std::move(i));
                                     } else {
                                       log.Add(std::move(i));
@@ -414,7 +446,49 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
   const bool progress =
       o.progress == 1 ||
       (o.progress == -1 && isatty(STDERR_FILENO) && config.offline && !o.quiet);
+#ifdef EDGECAP_WITH_TELEMETRY
+  {
+    telemetry::Sources sources{.pipeline = &pipe,
+                               .stats = &stats,
+                               .flow = {},
+                               .ports = ports,
+                               .offline = config.offline};
+    for (const auto& e : flow_engines) sources.flow.push_back(e.get());
+    const telemetry::Json thresholds = {
+        {"query_timeout_seconds", o.thresholds.query_timeout_seconds},
+        {"window_seconds", o.thresholds.window_seconds},
+        {"min_failures", o.thresholds.min_failures},
+        {"min_failure_ratio", o.thresholds.min_failure_ratio},
+        {"recovery_seconds", o.thresholds.recovery_seconds},
+        {"quiet_seconds", o.thresholds.quiet_seconds}};
+    telemetry::Json effective = {{"version", EDGECAP_VERSION},
+                                 {"input", offline ? "pcap" : "live"},
+                                 {"pcap", o.pcap_files},
+                                 {"iface", o.iface},
+                                 {"workers", plan->workers},
+                                 {"dispatch", plan->hardware ? "hw" : "sw"},
+                                 {"queues_per_port", plan->queues},
+                                 {"incidents", o.incidents_path},
+                                 {"report", o.report_path},
+                                 {"rules", o.rules_path},
+                                 {"config_file", o.config_path},
+                                 {"profiles", profiles},
+                                 {"linger", o.linger ? 1 : 0},
+                                 {"telemetry_socket", telemetry_socket},
+                                 {"thresholds", thresholds}};
+    tel = std::make_unique<telemetry::Publisher>(std::move(sources),
+                                                 std::move(effective));
+    stats.SetBucketObserver(
+        [&tel](int, const flow::Bucket& b) { tel->OnBucket(b); });
+    tel->Publish(std::numeric_limits<int64_t>::min(), false);
+  }
+  absl::Status run = pipe.Run([&](const pipeline::Progress& p) {
+    if (progress) PrintProgress(p);
+    tel->Publish(p.packet_time_ns, false);
+  });
+#else
   absl::Status run = pipe.Run(progress ? PrintProgress : nullptr);
+#endif
   if (progress) std::fputs("\n", stderr);
   if (!run.ok()) return run;
 
@@ -451,6 +525,11 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
   } else {
     incidents = std::move(live_incidents);
   }
+#ifdef EDGECAP_WITH_TELEMETRY
+  // Offline incidents are numbered only now; the last snapshot is final.
+  if (offline) tel->SetIncidents(incidents);
+  tel->Publish(pipe.last_packet_time(), true);
+#endif
   const std::string source =
       offline ? o.pcap_files[0] : (o.iface.empty() ? "DPDK ports" : o.iface);
   const std::string report =
@@ -516,6 +595,16 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
                  Count(drops.imissed).c_str(), Count(drops.rx_nombuf).c_str(),
                  Count(ring_full).c_str());
   }
+#ifdef EDGECAP_WITH_TELEMETRY
+  if (o.linger && !g_stop.load()) {
+    std::fflush(stdout);
+    std::fprintf(stderr,
+                 "edgecap: input drained; serving telemetry on %s until "
+                 "SIGINT/SIGTERM\n",
+                 telemetry_socket.c_str());
+    while (!g_stop.load(std::memory_order_relaxed)) usleep(100 * 1000);
+  }
+#endif
   return absl::OkStatus();
 }
 

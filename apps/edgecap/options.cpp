@@ -2,9 +2,11 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -164,6 +166,28 @@ const std::map<std::string, Spec>& Specs() {
           return absl::OkStatus();
         },
         "              no summary or report on stdout"}},
+      {"linger",
+       {false,
+        [](Options& o, const std::string&) {
+          o.linger = true;
+          return absl::OkStatus();
+        },
+        "             after the input is drained, keep serving telemetry "
+        "until SIGINT/SIGTERM"}},
+      {"file-prefix",
+       {true,
+        [](Options& o, const std::string& v) {
+          const bool ok = !v.empty() && v.size() <= 64 && v[0] != '.' &&
+                          std::all_of(v.begin(), v.end(), [](char c) {
+                            return absl::ascii_isalnum(c) || c == '-' ||
+                                   c == '_' || c == '.';
+                          });
+          if (!ok) return Bad("file-prefix", v, "expected [A-Za-z0-9._-]");
+          o.file_prefix = v;
+          return absl::OkStatus();
+        },
+        "NAME EAL file prefix for --pcap/--iface (default edgecap-PID); "
+        "the telemetry socket is /var/run/dpdk/NAME/dpdk_telemetry.v2"}},
       {"verbose",
        {false,
         [](Options& o, const std::string&) {

@@ -47,6 +47,8 @@ struct Options {
   int progress = -1;         // -1: when stderr is a terminal
   bool quiet = false;        // no summary/report on stdout
   bool verbose = false;      // keep DPDK's own log lines
+  bool linger = false;       // offline: keep serving telemetry after the end
+  std::string file_prefix;   // EAL --file-prefix for the shortcuts
   bool help = false;
   bool version = false;
   Thresholds thresholds;

@@ -79,7 +79,7 @@ Json Servers(const Snapshot& s, uint64_t n) {
   size_t used = ReplySize(reply);
   for (const Json& row : s.servers) {
     if (rows.size() >= n) break;
-    const size_t size = ReplySize(row) + 1;
+    const size_t size = ReplySize(row) + 8;  // + "NNN":,
     if (used + size > kReplyBudget) break;
     used += size;
     rows.push_back(row);
@@ -99,7 +99,7 @@ Json Incidents(const Snapshot& s, uint64_t offset) {
   size_t used = ReplySize(reply) + 16;
   size_t i = offset;
   for (; i < s.incidents.size() && page.size() < kIncidentsPerPage; ++i) {
-    const size_t size = ReplySize(s.incidents[i]->brief) + 1;
+    const size_t size = ReplySize(s.incidents[i]->brief) + 8;
     if (used + size > kReplyBudget) break;
     used += size;
     page.push_back(s.incidents[i]->brief);

@@ -2,6 +2,7 @@
 
 #include <rte_telemetry.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 
@@ -40,8 +41,21 @@ Json Wire(const Json& v) {
     return out;
   }
   if (v.is_array()) {
-    Json out = Json::array();
-    for (const Json& x : v) out.push_back(Wire(x));
+    // DPDK 22.11 arrays hold scalars or arrays of scalars, not dicts: an
+    // array with any container in it becomes a dict keyed "0", "1", ...
+    const bool scalars = std::all_of(v.begin(), v.end(), [](const Json& x) {
+      return IsScalar(x) &&
+             !(x.is_string() && x.get<std::string>().size() > kMaxString);
+    });
+    Json out = scalars ? Json::array() : Json::object();
+    size_t i = 0;
+    for (const Json& x : v) {
+      if (scalars) {
+        out.push_back(Wire(x));
+      } else {
+        out[absl::StrCat(i++)] = Wire(x);
+      }
+    }
     return out;
   }
   if (v.is_string()) {

@@ -9,8 +9,9 @@
 //   if (!FitsReply(reply)) ...
 //   absl::Status s = ToTelData(reply, d);   // d: the handler's rte_tel_data
 //
-// Mapping: objects -> dicts, arrays -> arrays (of strings, u64, int or
-// containers; mixed scalars become strings), unsigned -> u64, negative
+// Mapping: objects -> dicts, arrays of scalars -> arrays (of strings, u64 or
+// int; mixed scalars become strings), arrays holding objects or arrays ->
+// dicts keyed "0", "1", ... (DPDK 22.11 arrays cannot hold dicts), unsigned -> u64, negative
 // integers -> int when they fit in 32 bits (else a string), booleans -> 0/1,
 // floating point -> string, null -> the string "null". A string value of 128
 // bytes or more becomes an array of pieces of at most kStringPiece bytes,
