@@ -32,13 +32,14 @@ std::string TempDir() {
   return dir;
 }
 
-std::string Generate(const std::string& scenario) {
+std::string Generate(const std::string& scenario, bool ns = false) {
   const char* gen = std::getenv("EDGECAP_GEN");
   if (gen == nullptr) return {};
-  const std::string pcap = TempDir() + "/" + scenario + ".pcap";
+  const std::string pcap =
+      TempDir() + "/" + scenario + (ns ? "-ns" : "") + ".pcap";
   if (!std::filesystem::exists(pcap)) {
-    const std::string cmd =
-        std::string(gen) + " " + scenario + " -o " + pcap + " > /dev/null";
+    const std::string cmd = std::string(gen) + " " + scenario + " -o " + pcap +
+                            (ns ? " --nanosecond" : "") + " > /dev/null";
     if (std::system(cmd.c_str()) != 0) return {};
   }
   return pcap;
@@ -136,7 +137,15 @@ TEST(FlowSeedReport, SaysWhatTheAnalystConcluded) {
         "35084+ A? yummyrecipesforme.com.", "Next steps", "firewall"}) {
     EXPECT_NE(md.find(needle), std::string::npos) << needle << "\n" << md;
   }
-  // The record's evidence lines are tcpdump's.
+  // The record's evidence: the first query and its ICMP error, the last
+  // query and its (late) ICMP error, as tcpdump prints them.
+  const auto& ev = r->incidents[0].evidence;
+  ASSERT_EQ(ev.size(), 4u);
+  EXPECT_EQ(ev[3].rfind("13:28:50.022967 IP 203.0.113.2 > 192.51.100.15: ICMP "
+                        "203.0.113.2 udp port 53 unreachable",
+                        0),
+            0u)
+      << ev[3];
   ASSERT_FALSE(r->incidents[0].evidence.empty());
   EXPECT_EQ(r->incidents[0].evidence.front().rfind(
                 "13:24:32.192571 IP 192.51.100.15.52444 > 203.0.113.2.53: "
@@ -144,6 +153,21 @@ TEST(FlowSeedReport, SaysWhatTheAnalystConcluded) {
                 0),
             0u)
       << r->incidents[0].evidence.front();
+}
+
+// Nanosecond timestamps give the same incidents.
+TEST(FlowNanosecond, OutageMatchesTruth) {
+  ASSERT_NE(std::getenv("EDGECAP_GEN"), nullptr) << "EDGECAP_GEN unset";
+  const std::string pcap = Generate("outage", /*ns=*/true);
+  ASSERT_FALSE(pcap.empty());
+  std::ifstream in(TruthPath(pcap));
+  const Json truth = Json::parse(in);
+  auto r = SimulateCapture(pcap, Config(3));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->incidents.size(), truth.at("incidents").size());
+  for (size_t k = 0; k < r->incidents.size(); ++k) {
+    EXPECT_EQ(Comparable(r->incidents[k]), truth.at("incidents")[k]);
+  }
 }
 
 }  // namespace
