@@ -250,7 +250,7 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
   if (absl::Status s = telemetry::RegisterCommands(); !s.ok()) {
     std::fprintf(stderr, "edgecap: warning: %s\n",
                  std::string(s.message()).c_str());
-  } else if (!o.quiet || o.linger) {
+  } else if (o.linger || o.verbose) {
     std::fprintf(stderr, "edgecap: telemetry socket %s\n",
                  telemetry_socket.c_str());
   }
