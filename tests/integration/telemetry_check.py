@@ -13,6 +13,7 @@
 """
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -85,6 +86,8 @@ class Edgecap:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             fail('edgecap ignored SIGINT while lingering')
+        # EAL leaves its runtime directory behind; it is ours (own prefix).
+        shutil.rmtree(os.path.dirname(self.socket), ignore_errors=True)
         if self.proc.returncode != 0:
             fail(f'edgecap exited {self.proc.returncode}: {self.err()}')
 
