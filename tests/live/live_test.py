@@ -87,7 +87,7 @@ def parse_rfc3339(s):
 class Lab:
     def __init__(self, args):
         self.args = args
-        self.tag = "ecl%d" % (os.getpid() % 100000)
+        self.tag = "ecl%d" % os.getpid()
         self.ns_client = self.tag + "c"
         self.ns_router = self.tag + "r"
         self.ns_server = self.tag + "s"
@@ -160,7 +160,34 @@ class Lab:
             shutil.rmtree(self.dir, ignore_errors=True)
 
     # ---- set-up ---------------------------------------------------------
+    @staticmethod
+    def remove_stale():
+        """Namespaces of an earlier run killed before its clean-up (SIGKILL):
+        ecl<pid>{c,r,s} whose test process is gone."""
+        names = subprocess.run(["ip", "netns", "list"], stdout=subprocess.PIPE,
+                               text=True).stdout.split()
+        for ns in names:
+            m = re.fullmatch(r"ecl(\d+)[crs]", ns)
+            if not m:
+                continue
+            try:
+                with open("/proc/%s/cmdline" % m.group(1), "rb") as f:
+                    if b"live_test.py" in f.read():
+                        continue  # a run in progress
+            except OSError:
+                pass
+            pids = subprocess.run(["ip", "netns", "pids", ns],
+                                  stdout=subprocess.PIPE, text=True).stdout
+            for pid in pids.split():
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            subprocess.run(["ip", "netns", "del", ns])
+            print("removed stale namespace", ns)
+
     def build(self):
+        self.remove_stale()
         for ns in (self.ns_client, self.ns_router, self.ns_server):
             self.run("ip", "netns", "add", ns)
             self.namespaces.append(ns)
