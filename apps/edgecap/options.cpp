@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 
 namespace edgecap::app {
@@ -213,45 +214,70 @@ const std::map<std::string, Spec>& Specs() {
   return *kSpecs;
 }
 
+// A config value as the command line would spell it; false for tables,
+// arrays, booleans and dates.
+bool ScalarText(const toml::node& n, std::string* out) {
+  if (const auto* s = n.as_string()) {
+    *out = s->get();
+  } else if (const auto* i = n.as_integer()) {
+    *out = absl::StrCat(i->get());
+  } else if (const auto* d = n.as_floating_point()) {
+    *out = absl::StrFormat("%.17g", d->get());
+  } else {
+    return false;
+  }
+  return true;
+}
+
 absl::Status ApplyConfigFile(const std::string& path, Options& o) {
   toml::table t;
   try {
     t = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ":", e.source().begin.line, ": ", std::string(e.description())));
+    const auto line = e.source().begin.line;
+    return absl::InvalidArgumentError(
+        line > 0
+            ? absl::StrCat(path, ":", line, ": ", std::string(e.description()))
+            : absl::StrCat(path, ": ", std::string(e.description())));
   }
   for (const auto& [key, node] : t) {
-    const std::string name =
-        absl::StrReplaceAll(std::string(key.str()), {{"_", "-"}});
+    const std::string k(key.str());
+    // Like a compiler: FILE:LINE: problem, so an operator finds the line.
+    auto fail = [&](absl::string_view why) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":", node.source().begin.line, ": ", why));
+    };
+    const std::string name = absl::StrReplaceAll(k, {{"_", "-"}});
     auto it = Specs().find(name);
     if (it == Specs().end() || name == "config" || name == "help" ||
         name == "version") {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": unknown setting '", std::string(key.str()), "'"));
+      return fail(absl::StrCat("unknown setting '", k, "'"));
     }
     std::vector<std::string> values;
-    if (const toml::array* a = node.as_array()) {
-      for (const auto& v : *a)
-        values.push_back(toml::node_view(v).value<std::string>().value_or(""));
-    } else if (auto s = node.value<std::string>()) {
-      values.push_back(*s);
-    } else if (auto i = node.value<int64_t>()) {
-      values.push_back(absl::StrCat(*i));
-    } else if (auto d = node.value<double>()) {
-      values.push_back(absl::StrCat(*d));
-    } else if (auto b = node.value<bool>()) {
-      if (it->second.takes_value) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            path, ": setting '", std::string(key.str()), "' needs a value"));
+    if (!it->second.takes_value) {
+      const auto* b = node.as_boolean();
+      if (b == nullptr) {
+        return fail(absl::StrCat("setting '", k, "' takes true or false"));
       }
-      if (!*b) continue;
+      if (!b->get()) continue;
       values.push_back("");
+    } else if (const toml::array* a = node.as_array()) {
+      if (name != "pcap") {
+        return fail(
+            absl::StrCat("setting '", k, "' takes one value, not a list"));
+      }
+      for (const auto& v : *a) {
+        if (!v.is_string() || !ScalarText(v, &values.emplace_back())) {
+          return fail(
+              absl::StrCat("setting '", k, "' needs a list of file names"));
+        }
+      }
+    } else if (!ScalarText(node, &values.emplace_back())) {
+      return fail(absl::StrCat("setting '", k, "' needs a string or a number"));
     }
     for (const std::string& v : values) {
       if (absl::Status s = it->second.set(o, v); !s.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(path, ": ", s.message()));
+        return fail(absl::StrCat("setting '", k, "': ", s.message()));
       }
     }
   }
