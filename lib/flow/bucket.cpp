@@ -119,7 +119,9 @@ void Bucket::Clear() {
   nxdomains.clear();
   evidence.clear();
   names.clear();
-  dropped_failures = dropped_nxdomains = dropped_servers = 0;
+  watch.clear();
+  watch_frames.clear();
+  dropped_failures = dropped_nxdomains = dropped_servers = dropped_watch = 0;
   std::fill(index.begin(), index.end(), -1);
 }
 

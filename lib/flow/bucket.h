@@ -163,6 +163,23 @@ struct NxRecord {
   uint32_t qname_offset = 0, qname_length = 0;
 };
 
+// A new query whose name fired a watch-list rule (flow/watch.h). The qname,
+// label and severity texts live in Bucket::names.
+struct WatchRecord {
+  ServerKey server;
+  parse::IpAddress client;
+  uint16_t client_port = 0;
+  uint16_t txid = 0;
+  uint16_t qtype = 0;
+  uint8_t severity_length = 0;
+  uint32_t rule_id = 0;
+  int32_t frame = -1;  // index into Bucket::watch_frames, -1: not kept
+  int64_t query_ns = 0;
+  uint32_t qname_offset = 0, qname_length = 0;
+  uint32_t label_offset = 0, label_length = 0;
+  uint32_t severity_offset = 0;
+};
+
 struct Bucket {
   int64_t second = 0;  // query-time second
   int worker = 0;
@@ -175,9 +192,12 @@ struct Bucket {
   std::vector<NxRecord> nxdomains;
   std::vector<ServerEvidence> evidence;
   std::string names;  // qname text arena
-  // Extension point: watch-list hits (lib/rules) travel here as records too,
-  // and incident::Detector turns them into `watchlist` incidents.
+  // Watch-list hits (lib/rules via flow/watch.h); incident::Detector turns
+  // them into `watchlist` incidents.
+  std::vector<WatchRecord> watch;
+  std::vector<Frame> watch_frames;  // the first hits' query frames
   uint64_t dropped_failures = 0, dropped_nxdomains = 0, dropped_servers = 0;
+  uint64_t dropped_watch = 0;
 
   // Open-addressing index of `servers` by key (worker side only).
   std::vector<int32_t> index;

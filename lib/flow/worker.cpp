@@ -543,6 +543,7 @@ void Worker::OnQuery(int64_t ts, const parse::Packet& p, parse::Bytes frame,
     const unsigned bit = ch % (64 * kClientSketchWords);
     c->client_sketch[bit / 64] |= uint64_t{1} << (bit % 64);
   }
+  if (watcher_ != nullptr) Watch(ts, p, frame, server);
 }
 
 void Worker::OnResponse(int64_t ts, const parse::Packet& p, parse::Bytes frame,

@@ -26,6 +26,7 @@
 #include "absl/status/statusor.h"
 #include "lib/flow/bucket.h"
 #include "lib/flow/transaction_table.h"
+#include "lib/flow/watch.h"
 #include "lib/parse/dns.h"
 #include "lib/parse/packet.h"
 
@@ -77,6 +78,7 @@ struct WorkerStats {
   uint64_t evictions = 0;
   uint64_t out_of_order_packets = 0;
   uint64_t buckets_allocated = 0;
+  uint64_t watch_hits = 0;  // rule hits of new queries (flow/watch.h)
 };
 
 class Worker {
@@ -98,6 +100,11 @@ class Worker {
   // same for every worker): queries past their timeout fail, the others stay
   // unresolved, and every bucket is published.
   void Finish(int64_t final_ns);
+
+  // Optional: every new query's name goes to `watcher` (not owned; null,
+  // the default: none). Set it before the first packet.
+  void SetWatcher(QueryWatcher* watcher) { watcher_ = watcher; }
+  QueryWatcher* watcher() const { return watcher_; }
 
   // Oldest published bucket first.
   bool PopClosed(std::unique_ptr<Bucket>* out);
@@ -129,6 +136,9 @@ class Worker {
   void OnSynAnswer(int64_t ts, const parse::Packet& p, parse::Bytes frame,
                    bool rst);
   void OnIcmpError(int64_t ts, const parse::Packet& p, parse::Bytes frame);
+  // watch.cpp: records the watcher's hits for a new query.
+  void Watch(int64_t ts, const parse::Packet& p, parse::Bytes frame,
+             const ServerKey& server);
 
   // Expiry by packet time; returns true if `e` (pending) timed out at `now`.
   bool Expired(const TxEntry& e, int64_t now) const;
@@ -200,6 +210,7 @@ class Worker {
   parse::DnsMessage dns_;      // the packet's message
   parse::DnsMessage scratch_;  // a stored query re-decoded for a failure
   WorkerStats stats_;
+  QueryWatcher* watcher_ = nullptr;
 };
 
 }  // namespace edgecap::flow

@@ -1,0 +1,125 @@
+#include "lib/flow/watch.h"
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "lib/flow/test_frames.h"
+#include "lib/flow/worker.h"
+
+namespace edgecap::flow {
+namespace {
+
+using testing::DnsQuery;
+using testing::DnsResponse;
+using testing::V4;
+
+constexpr int64_t kS = kNsPerSecond;
+constexpr int64_t kT0 = 1710422672LL * kS;
+
+// Fires rule 7 on names ending in "bad.example" and rule 9 on "x.bad.example";
+// remembers every name it was asked about.
+class FakeWatcher : public QueryWatcher {
+ public:
+  int Match(std::string_view qname, WatchHit* hits) override {
+    seen.emplace_back(qname);
+    int n = 0;
+    if (qname.ends_with("bad.example")) hits[n++] = {7, "bad things", "high"};
+    if (qname == "x.bad.example") hits[n++] = {9, "", "low"};
+    return n;
+  }
+  std::vector<std::string> seen;
+};
+
+class WatchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    WorkerConfig c;
+    c.max_transactions = 1024;
+    c.frame_ring_slots = 64;
+    c.max_servers_per_bucket = 64;
+    worker_ = std::move(*Worker::Create(c, 0));
+    worker_->SetWatcher(&watcher_);
+  }
+  void Feed(int64_t ts, const testing::Frame& f) {
+    parse::Packet p;
+    ASSERT_EQ(parse::DecodeFrame(parse::LinkType::kEthernet, f, &p),
+              parse::Anomaly::kNone);
+    worker_->Process(ts, p, f);
+  }
+  std::vector<std::unique_ptr<Bucket>> Finish(int64_t end) {
+    worker_->Finish(end);
+    std::vector<std::unique_ptr<Bucket>> out;
+    std::unique_ptr<Bucket> b;
+    while (worker_->PopClosed(&b)) out.push_back(std::move(b));
+    return out;
+  }
+  FakeWatcher watcher_;
+  std::unique_ptr<Worker> worker_;
+};
+
+TEST_F(WatchTest, NewQueriesOnlyWithTheirRulesAndTexts) {
+  const auto client = V4(10, 0, 0, 1), server = V4(10, 0, 0, 53);
+  // Mixed case on the wire: the watcher sees the decoder's lowercase name.
+  Feed(kT0, DnsQuery(client, server, 40000, 53, 1, "X.Bad.Example", 1));
+  Feed(kT0 + kS, DnsQuery(client, server, 40000, 53, 1, "X.Bad.Example", 1));
+  Feed(kT0 + kS + 1,
+       DnsResponse(client, server, 40000, 53, 1, "x.bad.example", 0, 1));
+  Feed(kT0 + 2 * kS,
+       DnsQuery(client, server, 40001, 53, 2, "good.example", 28));
+  // The answer and the retry are not new queries.
+  EXPECT_EQ(watcher_.seen,
+            (std::vector<std::string>{"x.bad.example", "good.example"}));
+  EXPECT_EQ(worker_->stats().watch_hits, 2u);
+  std::vector<std::unique_ptr<Bucket>> buckets = Finish(kT0 + 3 * kS);
+  std::vector<const WatchRecord*> recs;
+  const Bucket* hit_bucket = nullptr;
+  for (const auto& b : buckets) {
+    for (const WatchRecord& r : b->watch) {
+      recs.push_back(&r);
+      hit_bucket = b.get();
+    }
+  }
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(hit_bucket->second, kT0 / kS);
+  EXPECT_EQ(recs[0]->rule_id, 7u);
+  EXPECT_EQ(recs[1]->rule_id, 9u);
+  for (const WatchRecord* r : recs) {
+    EXPECT_EQ(r->query_ns, kT0);
+    EXPECT_EQ(r->client, client);
+    EXPECT_EQ(r->server.ip, server);
+    EXPECT_EQ(r->server.port, 53);
+    EXPECT_EQ(r->qtype, 1);
+    EXPECT_EQ(r->client_port, 40000);
+    EXPECT_EQ(r->txid, 1);
+    EXPECT_EQ(hit_bucket->Name(r->qname_offset, r->qname_length),
+              "x.bad.example");
+    ASSERT_EQ(r->frame, 0);  // both share the query's frame
+  }
+  EXPECT_EQ(hit_bucket->Name(recs[0]->label_offset, recs[0]->label_length),
+            "bad things");
+  EXPECT_EQ(
+      hit_bucket->Name(recs[0]->severity_offset, recs[0]->severity_length),
+      "high");
+  EXPECT_EQ(
+      hit_bucket->Name(recs[1]->severity_offset, recs[1]->severity_length),
+      "low");
+  ASSERT_EQ(hit_bucket->watch_frames.size(), 1u);
+  EXPECT_EQ(hit_bucket->watch_frames[0].ts_ns, kT0);
+  // Recycled buckets come back empty.
+  Bucket* raw = buckets[0].get();
+  for (auto& b : buckets) worker_->Recycle(std::move(b));
+  EXPECT_TRUE(raw->watch.empty());
+  EXPECT_TRUE(raw->watch_frames.empty());
+}
+
+TEST_F(WatchTest, NoWatcherNoRecords) {
+  worker_->SetWatcher(nullptr);
+  Feed(kT0, DnsQuery(V4(10, 0, 0, 1), V4(10, 0, 0, 53), 40000, 53, 1,
+                     "x.bad.example", 1));
+  for (const auto& b : Finish(kT0 + kS)) EXPECT_TRUE(b->watch.empty());
+  EXPECT_TRUE(watcher_.seen.empty());
+}
+
+}  // namespace
+}  // namespace edgecap::flow
