@@ -298,7 +298,8 @@ void Detector::ProcessSecond(int64_t s, int64_t now_ns) {
   // Pass 1: which servers had failures this second (so that their answers of
   // this second are kept exactly whatever the order of buckets).
   for (auto& [w, b] : bs) {
-    stats_.dropped_details += b->dropped_failures + b->dropped_nxdomains;
+    stats_.dropped_details +=
+        b->dropped_failures + b->dropped_nxdomains + b->dropped_servers;
     for (const flow::ServerCounters& c : b->servers) {
       if (c.failed > 0) {
         ServerState* st = state_of(c.server);
@@ -463,8 +464,21 @@ void Detector::ProcessSecond(int64_t s, int64_t now_ns) {
   if (s - last_gc_second_ >= 60) {
     last_gc_second_ = s;
     const int64_t oldest_step = (s - config_.window_ns / kNsPerSecond) / step;
+    const int64_t window_s = config_.window_ns / kNsPerSecond;
     for (auto it = servers_.begin(); it != servers_.end();) {
       ServerState& st = *it->second;
+      if (!st.open) {
+        // A suspect that never failed again keeps failures that left the
+        // window (EvaluateServers prunes only servers failing now): drop
+        // them, or a flood of distinct servers is never forgotten.
+        std::erase_if(st.fails, [&](const FailDetail& d) {
+          return SecondOf(d.query_ns) <= s - window_s;
+        });
+        if (st.fails.empty()) {
+          st.exact.clear();
+          st.evidence.clear();
+        }
+      }
       if (!st.open && st.exact.empty() && st.fails.empty() &&
           st.coarse_last < oldest_step) {
         servers_.erase(it++);
