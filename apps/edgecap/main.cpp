@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "apps/edgecap/config.h"
 #include "apps/edgecap/eal_args.h"
 #include "apps/edgecap/options.h"
 #include "lib/capture/pcap_file.h"
@@ -46,9 +47,6 @@
 #include "lib/telemetry/publisher.h"
 #endif
 
-#ifndef EDGECAP_PROFILE_DIR
-#define EDGECAP_PROFILE_DIR "drivers-config"
-#endif
 #ifndef EDGECAP_VERSION
 #define EDGECAP_VERSION "unknown"
 #endif
@@ -70,6 +68,7 @@ class NullStats : public pipeline::StatsEngine {
 struct Input {
   parse::LinkType link = parse::LinkType::kEthernet;
   std::vector<uint64_t> records;  // per --pcap file (RX queue)
+  size_t max_frame = 0;           // longest captured record
 };
 
 // Opens every capture before EAL starts: a missing, unreadable or non-pcap
@@ -90,7 +89,10 @@ absl::StatusOr<Input> CheckCaptures(const std::vector<std::string>& files) {
     // just returns nothing at end of file) and gives the progress its share.
     capture::Record r;
     uint64_t n = 0;
-    while (f->Next(&r)) ++n;
+    while (f->Next(&r)) {
+      ++n;
+      in.max_frame = std::max(in.max_frame, r.bytes.size());
+    }
     // A cut last record still lets us read the ones before it: warn, go on.
     if (!f->status().ok()) {
       std::fprintf(stderr, "edgecap: warning: %s\n",
@@ -183,6 +185,15 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
     std::printf("edgecap %s\n", EDGECAP_VERSION);
     return absl::OkStatus();
   }
+  if (o.check_config) {
+    absl::StatusOr<std::string> summary = CheckConfig(o);
+    if (!summary.ok()) {
+      *exit_code = 2;
+      return summary.status();
+    }
+    std::printf("%s: OK\n%s", o.config_path.c_str(), summary->c_str());
+    return absl::OkStatus();
+  }
   Input input;
   if (!o.pcap_files.empty()) {
     absl::StatusOr<Input> in = CheckCaptures(o.pcap_files);
@@ -199,8 +210,7 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
     return plan.status();
   }
   const unsigned lcores = 1 + plan->workers + (plan->hardware ? 0 : 1);
-  const std::string profiles =
-      o.profiles_dir.empty() ? EDGECAP_PROFILE_DIR : o.profiles_dir;
+  const std::string profiles = ResolveProfileDir(o);
 
   // Pool: every ring full, every burst in flight, every lcore cache full, and
   // the profile's descriptors, so offline RX never runs out (net_pcap would
@@ -208,16 +218,26 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
   const uint32_t ring_size = 1024;
   uint32_t mbufs = plan->workers * (ring_size + pipeline::kMaxBurst) +
                    lcores * 256 * 3 / 2 + 4096;
+  // --duration: net_pcap's infinite_rx keeps a copy of every record in the
+  // pool, so mbufs sized to the file's longest frame keep that affordable.
+  const bool replay = o.duration_seconds > 0;
+  uint16_t mbuf_size = RTE_MBUF_DEFAULT_BUF_SIZE;
+  if (replay) {
+    mbufs += static_cast<uint32_t>(input.records[0]);
+    if (input.max_frame + 64 < RTE_MBUF_DEFAULT_DATAROOM) {
+      mbuf_size = static_cast<uint16_t>(RTE_PKTMBUF_HEADROOM +
+                                        (input.max_frame + 63) / 64 * 64);
+    }
+  }
 
   std::vector<std::string> eal_args = o.eal_args;
   if (o.shortcut) {
     const uint32_t pool_mb = static_cast<uint32_t>(
-        (uint64_t{mbufs} * 2 + 16384) * (RTE_MBUF_DEFAULT_BUF_SIZE + 256) >>
-        20);
+        (uint64_t{mbufs} * 2 + 16384) * (mbuf_size + 256u) >> 20);
     eal_args = ShortcutEalArgs(
         {.argv0 = o.eal_args[0],
          .lcores = lcores,
-         .cpus = AllowedCpus(),
+         .cpus = o.cpus.empty() ? AllowedCpus() : o.cpus,
          .memory_mb =
              o.memory_mb != 0 ? o.memory_mb : std::max(256u, pool_mb + 128),
          .pid = getpid(),
@@ -230,6 +250,18 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
       }
     }
   }
+  if (!o.ports.empty()) {
+    PortEalPlan port_plan{.argv0 = o.eal_args[0],
+                          .lcores = lcores,
+                          .cpus = o.cpus.empty() ? AllowedCpus() : o.cpus,
+                          .memory_mb = o.memory_mb,
+                          .verbose = o.verbose};
+    if (!o.file_prefix.empty()) port_plan.file_prefix = o.file_prefix;
+    for (const PortSpec& p : o.ports) port_plan.devices.push_back(p.device);
+    eal_args = PortEalArgs(port_plan);
+  }
+  for (const std::string& a : o.extra_eal_args) eal_args.push_back(a);
+  if (!o.telemetry) eal_args.push_back("--no-telemetry");
   std::vector<char*> eal_argv;
   for (std::string& a : eal_args) eal_argv.push_back(a.data());
   eal_argv.push_back(nullptr);
@@ -247,9 +279,15 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
   // per process).
   const std::string telemetry_socket =
       absl::StrCat(rte_eal_get_runtime_dir(), "/dpdk_telemetry.v2");
-  if (absl::Status s = telemetry::RegisterCommands(); !s.ok()) {
+  if (!o.telemetry) {
+    // --no-telemetry: EAL runs no socket; nothing to register.
+  } else if (absl::Status s = telemetry::RegisterCommands(); !s.ok()) {
     std::fprintf(stderr, "edgecap: warning: %s\n",
                  std::string(s.message()).c_str());
+  } else if (absl::Status a = ApplyTelemetryAccess(rte_eal_get_runtime_dir(),
+                                                   o.telemetry_group);
+             !a.ok()) {
+    return a;
   } else if (o.linger || o.verbose) {
     std::fprintf(stderr, "edgecap: telemetry socket %s\n",
                  telemetry_socket.c_str());
@@ -270,6 +308,7 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
       devargs = "net_pcap0";
       for (const std::string& f : o.pcap_files)
         absl::StrAppend(&devargs, ",rx_pcap=", f);
+      if (replay) absl::StrAppend(&devargs, ",infinite_rx=1");
     } else {
       devargs = absl::StrCat("net_af_packet0,iface=", o.iface,
                              ",qpairs=", plan->queues);
@@ -299,17 +338,23 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
   for (uint16_t port : ports) {
     absl::StatusOr<std::string> driver = pipeline::DriverName(port);
     if (!driver.ok()) return driver.status();
+    // --port DEV@PROFILE names the profile; otherwise the driver picks it.
+    char port_name[RTE_ETH_NAME_MAX_LEN] = {};
+    rte_eth_dev_get_name_by_port(port, port_name);
+    const std::string chosen = ProfileFor(o, port_name);
     absl::StatusOr<pipeline::PortProfile> profile =
-        pipeline::FindProfile(profiles, *driver);
+        chosen.empty()
+            ? pipeline::FindProfile(profiles, *driver)
+            : pipeline::LoadProfile(absl::StrCat(profiles, "/", chosen, ".toml"));
     if (!profile.ok()) return profile.status();
     port_profiles.push_back(*profile);
     mbufs +=
         profile->mempool_mbufs > mbufs ? profile->mempool_mbufs - mbufs : 0;
     mbufs += profile->rx_descriptors * plan->queues;
   }
-  rte_mempool* pool = rte_pktmbuf_pool_create(
-      "edgecap_rx", mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-      static_cast<int>(rte_socket_id()));
+  rte_mempool* pool =
+      rte_pktmbuf_pool_create("edgecap_rx", mbufs, 256, 0, mbuf_size,
+                              static_cast<int>(rte_socket_id()));
   if (pool == nullptr) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "cannot create a pool of ", mbufs, " mbufs: ", rte_strerror(rte_errno),
@@ -335,8 +380,9 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
   }
 
   const pipeline::TimeSource time_source =
-      o.pcap_files.empty() ? port_profiles[0].packet_time
-                           : pipeline::TimeSource::kDynfieldMicros;
+      replay                 ? pipeline::TimeSource::kTsc
+      : o.pcap_files.empty() ? port_profiles[0].packet_time
+                             : pipeline::TimeSource::kDynfieldMicros;
   absl::StatusOr<pipeline::PacketClock> clock =
       pipeline::PacketClock::Create(time_source);
   if (!clock.ok()) return clock.status();
@@ -346,7 +392,7 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
   config.workers = plan->workers;
   config.hardware_dispatch = plan->hardware;
   config.link = input.link;
-  config.offline = !o.pcap_files.empty();
+  config.offline = !o.pcap_files.empty() && !replay;
   if (config.offline) config.expected_records = {input.records};
   config.ring_size = ring_size;
   config.yield_when_idle = lcores > AllowedCpus().size();
@@ -384,7 +430,7 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
   det_config.quiet_ns = static_cast<int64_t>(o.thresholds.quiet_seconds * 1e9);
   // Offline: sorted and numbered at the end. Live: written as they close, so
   // an operator tailing the file sees them at once.
-  const bool offline = !o.pcap_files.empty();
+  const bool offline = config.offline;
   incident::IncidentLog log;
   std::ofstream live_out;
   std::unique_ptr<incident::JsonLinesWriter> live_writer;
@@ -482,15 +528,48 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
         [&tel](int, const flow::Bucket& b) { tel->OnBucket(b); });
     tel->Publish(std::numeric_limits<int64_t>::min(), false);
   }
+#endif
+  // --duration: the run stops itself; the rate is taken from the workers'
+  // packet counters between the end of the first second (tables warm) and
+  // the stop.
+  struct Mark {
+    double seconds = -1;
+    uint64_t packets = 0;
+  } warm, stopped;
+  auto processed = [&pipe, &plan]() {
+    uint64_t n = 0;
+    for (uint16_t w = 0; w < plan->workers; ++w)
+      n += pipe.worker(w).packets.load(std::memory_order_relaxed);
+    return n;
+  };
   absl::Status run = pipe.Run([&](const pipeline::Progress& p) {
     if (progress) PrintProgress(p);
+    if (replay && !g_stop.load(std::memory_order_relaxed)) {
+      if (warm.seconds < 0 && p.elapsed_seconds >= 1.0) {
+        warm = {p.elapsed_seconds, processed()};
+      }
+      if (p.elapsed_seconds >= o.duration_seconds) {
+        stopped = {p.elapsed_seconds, processed()};
+        g_stop.store(true, std::memory_order_relaxed);
+      }
+    }
+#ifdef EDGECAP_WITH_TELEMETRY
     tel->Publish(p.packet_time_ns, false);
-  });
-#else
-  absl::Status run = pipe.Run(progress ? PrintProgress : nullptr);
 #endif
+  });
   if (progress) std::fputs("\n", stderr);
   if (!run.ok()) return run;
+  if (replay && stopped.seconds > 0) {
+    if (warm.seconds < 0 || stopped.seconds - warm.seconds < 0.5) warm = {};
+    std::fprintf(stderr,
+                 "edgecap: replay: %llu packets processed in %.3f s; "
+                 "%.0f packets/s from %.3f s to %.3f s\n",
+                 static_cast<unsigned long long>(stopped.packets),
+                 stopped.seconds,
+                 static_cast<double>(stopped.packets - warm.packets) /
+                     (stopped.seconds - std::max(warm.seconds, 0.0)),
+                 std::max(warm.seconds, 0.0), stopped.seconds);
+  }
 
   // Drops are never silent.
   pipeline::PortDrops drops;

@@ -175,6 +175,18 @@ const std::map<std::string, Spec>& Specs() {
         },
         "             after the input is drained, keep serving telemetry "
         "until SIGINT/SIGTERM"}},
+      {"duration",
+       {true,
+        [](Options& o, const std::string& v) {
+          double d;
+          if (!absl::SimpleAtod(v, &d) || !(d > 0) || d > 86400) {
+            return Bad("duration", v, "expected seconds > 0");
+          }
+          o.duration_seconds = d;
+          return absl::OkStatus();
+        },
+        "SECONDS benchmark: replay the --pcap file in a loop (net_pcap "
+        "infinite_rx) as live traffic, stop after SECONDS, print the rate"}},
       {"file-prefix",
        {true,
         [](Options& o, const std::string& v) {
@@ -371,6 +383,10 @@ absl::StatusOr<Options> ParseCommandLine(int argc, char** argv) {
           absl::StrCat("--pcap ", f,
                        ": DPDK cannot take a file name containing ',' or '='"));
     }
+  }
+  if (o.duration_seconds > 0 && o.pcap_files.size() != 1) {
+    return absl::InvalidArgumentError(
+        "--duration replays exactly one --pcap file");
   }
   if (has_iface && o.iface.find_first_of(",=") != std::string::npos) {
     return absl::InvalidArgumentError(

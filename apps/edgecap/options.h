@@ -48,7 +48,10 @@ struct Options {
   bool quiet = false;        // no summary/report on stdout
   bool verbose = false;      // keep DPDK's own log lines
   bool linger = false;       // offline: keep serving telemetry after the end
-  std::string file_prefix;   // EAL --file-prefix for the shortcuts
+  // Benchmark: replay the --pcap file in a loop (net_pcap infinite_rx) as
+  // live traffic for this long, then print the packet rate. 0: off.
+  double duration_seconds = 0;
+  std::string file_prefix;  // EAL --file-prefix for the shortcuts
   bool help = false;
   bool version = false;
   Thresholds thresholds;
