@@ -19,6 +19,16 @@ uint64_t Fold(const std::array<uint8_t, 16>& b) {
   return static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64);
 }
 
+// ServerKey's defaulted == calls memcmp for the address bytes (8% of a
+// worker's time in the replay benchmark).
+inline bool SameServer(const ServerKey& a, const ServerKey& b) {
+  uint64_t x[2], y[2];
+  std::memcpy(x, a.ip.bytes.data(), 16);
+  std::memcpy(y, b.ip.bytes.data(), 16);
+  return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0 && a.port == b.port &&
+         a.ip.version == b.ip.version && a.transport == b.transport;
+}
+
 void CopyFrame(int64_t ts, parse::Bytes bytes, Frame* out) {
   out->ts_ns = ts;
   out->length =
@@ -101,7 +111,7 @@ ServerCounters* Worker::CountersFor(Bucket* b, const ServerKey& server) {
       b->servers.back().server = server;
       return &b->servers.back();
     }
-    if (b->servers[v].server == server) return &b->servers[v];
+    if (SameServer(b->servers[v].server, server)) return &b->servers[v];
   }
 }
 
@@ -480,15 +490,50 @@ TxKey MakeKey(const parse::IpAddress& client, const parse::IpAddress& server,
 }
 }  // namespace
 
-void Worker::Prefetch(const parse::Packet& p) const {
-  if (p.transport != parse::Transport::kUdp || p.payload.size() < 12) return;
+uint64_t Worker::PrefetchHash(const parse::Packet& p, bool* valid) const {
+  *valid = false;
+  if (p.transport != parse::Transport::kUdp || p.payload.size() < 12 ||
+      (p.ports.src != 53 && p.ports.dst != 53)) {
+    return 0;
+  }
   const uint16_t txid = static_cast<uint16_t>(p.payload[0] << 8 | p.payload[1]);
   const bool response = p.payload[2] & 0x80;
   const TxKey k =
       response
           ? MakeKey(p.ip.dst, p.ip.src, p.ports.dst, p.ports.src, txid, false)
           : MakeKey(p.ip.src, p.ip.dst, p.ports.src, p.ports.dst, txid, false);
-  table_->Prefetch(k.Hash());
+  const uint64_t h = k.Hash();
+  table_->Prefetch(h);
+  *valid = true;
+  return h;
+}
+
+void Worker::Prefetch(const parse::Packet& p) const {
+  bool valid;
+  PrefetchHash(p, &valid);
+}
+
+void Worker::ProcessBurst(const int64_t* ts, const parse::Packet* packets,
+                          const parse::Bytes* frames, size_t n) {
+  // Far enough ahead to cover a miss (~100 ns here) with ~50 ns of work per
+  // packet; the hashes wait in a ring of the same size.
+  constexpr size_t kAhead = 8;
+  uint64_t hashes[kAhead];
+  bool valid[kAhead];
+  const size_t lead = std::min(n, kAhead);
+  for (size_t i = 0; i < lead; ++i) {
+    hashes[i] = PrefetchHash(packets[i], &valid[i]);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const size_t slot = i % kAhead;
+    hint_hash_ = hashes[slot];
+    hint_valid_ = valid[slot];
+    if (i + kAhead < n) {
+      hashes[slot] = PrefetchHash(packets[i + kAhead], &valid[slot]);
+    }
+    Process(ts[i], packets[i], frames[i]);
+  }
+  hint_valid_ = false;
 }
 
 void Worker::OnQuery(int64_t ts, const parse::Packet& p, parse::Bytes frame,
@@ -496,7 +541,7 @@ void Worker::OnQuery(int64_t ts, const parse::Packet& p, parse::Bytes frame,
   ++stats_.dns_queries;
   const TxKey k = MakeKey(p.ip.src, p.ip.dst, p.ports.src, p.ports.dst,
                           dns_.header.id, tcp);
-  const uint64_t h = k.Hash();
+  const uint64_t h = hint_valid_ && !tcp ? hint_hash_ : k.Hash();
   const uint32_t qh = QuestionHash(dns_);
   if (TxEntry* e = table_->Find(k, h)) {
     if (e->state == TxState::kPending && Expired(*e, ts)) TimeOut(*e);
@@ -551,7 +596,7 @@ void Worker::OnResponse(int64_t ts, const parse::Packet& p, parse::Bytes frame,
   ++stats_.dns_responses;
   const TxKey k = MakeKey(p.ip.dst, p.ip.src, p.ports.dst, p.ports.src,
                           dns_.header.id, tcp);
-  TxEntry* e = table_->Find(k, k.Hash());
+  TxEntry* e = table_->Find(k, hint_valid_ && !tcp ? hint_hash_ : k.Hash());
   if (e == nullptr) {
     ++stats_.unmatched_responses;
     return;

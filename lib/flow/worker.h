@@ -93,6 +93,11 @@ class Worker {
   // Optional: starts loading the table slot `packet` will use, a few packets
   // ahead of its Process() within a burst (UDP DNS only; cheap otherwise).
   void Prefetch(const parse::Packet& packet) const;
+  // The same as Process() on each packet in order, with the table slots of
+  // the packets a few ahead prefetched and each UDP DNS key hashed once: at
+  // 1M table slots every lookup otherwise waits for 2-3 cache misses.
+  void ProcessBurst(const int64_t* ts_ns, const parse::Packet* packets,
+                    const parse::Bytes* frames, size_t n);
   // Packet time moved on without a packet for this worker (dispatcher tick,
   // or the clock in live mode): expires queries and publishes buckets.
   void Advance(int64_t ts_ns);
@@ -210,6 +215,11 @@ class Worker {
   parse::DnsMessage dns_;      // the packet's message
   parse::DnsMessage scratch_;  // a stored query re-decoded for a failure
   WorkerStats stats_;
+  // ProcessBurst: the UDP DNS key hash of the packet being processed, from
+  // its prefetch (same key: both read the id and QR bit of the payload).
+  uint64_t hint_hash_ = 0;
+  bool hint_valid_ = false;
+  uint64_t PrefetchHash(const parse::Packet& packet, bool* valid) const;
   QueryWatcher* watcher_ = nullptr;
 };
 

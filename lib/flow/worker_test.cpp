@@ -1,6 +1,10 @@
 #include "lib/flow/worker.h"
 
+#include <algorithm>
+#include <cstring>
 #include <map>
+#include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "lib/flow/test_frames.h"
@@ -338,6 +342,112 @@ TEST_F(WorkerTest, BucketsArePublishedAfterTheHold) {
   ASSERT_EQ(b->servers.size(), 1u);
   EXPECT_EQ(b->servers[0].failures[static_cast<int>(Fail::kTimeout)], 1u);
   worker_->Recycle(std::move(b));
+}
+
+// ProcessBurst (prefetch, hash reuse) must not change what a worker counts:
+// the same traffic through Process() and through bursts of every size gives
+// identical stats and buckets.
+TEST(WorkerBurst, SameResultsAsOnePacketAtATime) {
+  std::vector<testing::Frame> frames;
+  std::vector<int64_t> times;
+  uint64_t rng = 12345;
+  auto next = [&rng](uint64_t n) {
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    return (rng >> 33) % n;
+  };
+  const parse::IpAddress servers[] = {V4(203, 0, 113, 2), V4(203, 0, 113, 3),
+                                      V6(0x53)};
+  int64_t t = kT0;
+  for (int i = 0; i < 4000; ++i) {
+    const parse::IpAddress& server = servers[next(3)];
+    const parse::IpAddress client =
+        server.version == 6 ? V6(static_cast<uint16_t>(0x100 + next(40)))
+                            : V4(10, 0, static_cast<uint8_t>(next(4)),
+                                 static_cast<uint8_t>(1 + next(50)));
+    const uint16_t port = static_cast<uint16_t>(40000 + next(200));
+    const uint16_t id = static_cast<uint16_t>(next(500));
+    std::string name = "n";
+    name += std::to_string(next(30));
+    name += ".example";
+    const testing::Frame q = DnsQuery(client, server, port, 53, id, name);
+    frames.push_back(q);
+    times.push_back(t);
+    const uint64_t r = next(10);
+    if (r < 6) {
+      frames.push_back(DnsResponse(client, server, port, 53, id, name,
+                                   r == 0 ? 3 : (r == 1 ? 2 : 0)));
+      times.push_back(t + 1000000);
+    } else if (r == 6) {
+      frames.push_back(IcmpUnreachable(server, q, server.version == 6 ? 4 : 3));
+      times.push_back(t + 2000000);
+    } else if (r == 7) {  // a retry
+      frames.push_back(q);
+      times.push_back(t + 3000000);
+    }
+    t += static_cast<int64_t>(next(3000)) * 1000;
+  }
+  // The responses and errors above were appended right after their query;
+  // keep the frames in time order as a capture would be.
+  std::vector<size_t> order(frames.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return times[a] < times[b]; });
+  std::vector<parse::Packet> packets(frames.size());
+  std::vector<parse::Bytes> bytes(frames.size());
+  std::vector<int64_t> ts(frames.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    const testing::Frame& f = frames[order[i]];
+    parse::DecodeFrame(parse::LinkType::kEthernet, f, &packets[i]);
+    bytes[i] = parse::Bytes(f.data(), f.size());
+    ts[i] = times[order[i]];
+  }
+  WorkerConfig c;
+  c.max_transactions = 512;  // some evictions too
+  c.frame_ring_slots = 256;
+  auto one = Worker::Create(c, 0);
+  auto burst = Worker::Create(c, 0);
+  ASSERT_TRUE(one.ok() && burst.ok());
+  for (size_t i = 0; i < packets.size(); ++i)
+    (*one)->Process(ts[i], packets[i], bytes[i]);
+  for (size_t i = 0; i < packets.size();) {
+    const size_t n = std::min<size_t>(packets.size() - i, 1 + next(64));
+    (*burst)->ProcessBurst(&ts[i], &packets[i], &bytes[i], n);
+    i += n;
+  }
+  (*one)->Finish(t + 100 * kS);
+  (*burst)->Finish(t + 100 * kS);
+  EXPECT_EQ(
+      std::memcmp(&(*one)->stats(), &(*burst)->stats(), sizeof(WorkerStats)),
+      0);
+  EXPECT_GT((*one)->stats().dns_responses, 1000u);
+  EXPECT_GT((*one)->stats().icmp_matched, 100u);
+  EXPECT_GT((*one)->stats().evictions, 0u);
+  std::unique_ptr<Bucket> a, b;
+  int buckets = 0;
+  while ((*one)->PopClosed(&a)) {
+    ASSERT_TRUE((*burst)->PopClosed(&b));
+    ++buckets;
+    EXPECT_EQ(a->second, b->second);
+    ASSERT_EQ(a->servers.size(), b->servers.size());
+    for (size_t i = 0; i < a->servers.size(); ++i) {
+      const ServerCounters &x = a->servers[i], &y = b->servers[i];
+      EXPECT_TRUE(x.server == y.server);
+      EXPECT_EQ(x.queries, y.queries);
+      EXPECT_EQ(x.answered, y.answered);
+      EXPECT_EQ(x.failed, y.failed);
+      EXPECT_EQ(x.retries, y.retries);
+      EXPECT_EQ(x.evicted, y.evicted);
+      EXPECT_EQ(x.rcodes, y.rcodes);
+      EXPECT_EQ(x.failures, y.failures);
+      EXPECT_EQ(x.latency_log2_us, y.latency_log2_us);
+      EXPECT_EQ(x.client_sketch, y.client_sketch);
+    }
+    EXPECT_EQ(a->failures.size(), b->failures.size());
+    EXPECT_EQ(a->nxdomains.size(), b->nxdomains.size());
+    EXPECT_EQ(a->names, b->names);
+  }
+  EXPECT_FALSE((*burst)->PopClosed(&b));
+  EXPECT_GT(buckets, 3);
 }
 
 TEST(IcmpCodes, MapAsTheTableSays) {
