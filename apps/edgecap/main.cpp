@@ -9,11 +9,14 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_pdump.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <csignal>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <memory>
 #include <string>
@@ -170,6 +173,30 @@ absl::StatusOr<Plan> PlanDispatch(const Options& o, size_t pcap_files) {
   return p;
 }
 
+// Outputs are written at the end of an offline run: refuse at start-up what
+// could not be written then, without creating or truncating anything.
+absl::Status CheckWritable(const char* option, const std::string& path) {
+  if (path.empty()) return absl::OkStatus();
+  struct stat st {};
+  std::string target = path;
+  if (stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(option, " ", path, ": is a directory"));
+    }
+  } else {
+    const size_t slash = path.find_last_of('/');
+    target = slash == std::string::npos ? "."
+             : slash == 0               ? "/"
+                                        : path.substr(0, slash);
+  }
+  if (access(target.c_str(), W_OK) != 0) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        option, " ", path, ": cannot write: ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Run(int argc, char** argv, int* exit_code) {
   absl::StatusOr<Options> parsed = ParseCommandLine(argc, argv);
   if (!parsed.ok()) {
@@ -193,6 +220,10 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
     }
     std::printf("%s: OK\n%s", o.config_path.c_str(), summary->c_str());
     return absl::OkStatus();
+  }
+  for (auto [option, path] : {std::pair{"--incidents", &o.incidents_path},
+                              std::pair{"--report", &o.report_path}}) {
+    if (absl::Status s = CheckWritable(option, *path); !s.ok()) return s;
   }
   Input input;
   if (!o.pcap_files.empty()) {
