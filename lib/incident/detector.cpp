@@ -177,7 +177,8 @@ Detector::Detector(const DetectorConfig& config, int n_workers, Sink sink)
       sink_(std::move(sink)),
       pending_(n_workers),
       spent_(n_workers),
-      watermarks_(n_workers, INT64_MIN) {}
+      watermarks_(n_workers, INT64_MIN),
+      watch_(std::make_unique<WatchlistTracker>(config)) {}
 
 Detector::~Detector() = default;
 
@@ -237,6 +238,7 @@ void Detector::Finish(int64_t final_ns) {
       it->second->open.reset();
     }
   }
+  watch_->Finish(final_ns, &emitted_);
   FlushEmitted();
   finished_ = true;
 }
@@ -256,8 +258,8 @@ void Detector::ProcessUpTo(int64_t below, int64_t final_ns) {
   }
   while (next_second_ < below) {
     int64_t s = next_second_;
-    const bool time_driven =
-        !active_servers_.empty() || !active_domains_.empty();
+    const bool time_driven = !active_servers_.empty() ||
+                             !active_domains_.empty() || watch_->has_open();
     if (!time_driven) {
       // Nothing evolves with time alone: jump to the next bucket.
       const int64_t e = earliest_pending();
@@ -454,6 +456,14 @@ void Detector::ProcessSecond(int64_t s, int64_t now_ns) {
     active_domains_.insert(domain);
   }
 
+  {
+    std::vector<const flow::Bucket*> watch_buckets;
+    for (auto& [w, b] : bs) watch_buckets.push_back(b);
+    watch_->AddSecond(watch_buckets, &emitted_);
+    watch_->CloseQuiet(now_ns, &emitted_);
+    stats_.watchlist_opened = watch_->opened();
+    stats_.watchlist_dropped = watch_->dropped();
+  }
   EvaluateServers(s, now_ns, touched);
   for (ServerState* st : touched) st->failed_now = false;
   EvaluateDomains(s, now_ns);

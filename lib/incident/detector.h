@@ -29,6 +29,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "lib/flow/bucket.h"
 #include "lib/incident/incident.h"
+#include "lib/incident/watchlist.h"
 
 namespace edgecap::incident {
 
@@ -42,6 +43,8 @@ struct DetectorStats {
   uint64_t dropped_details = 0;  // records the workers could not keep
   uint64_t servers_tracked = 0;
   uint64_t domains_tracked = 0;
+  uint64_t watchlist_opened = 0;
+  uint64_t watchlist_dropped = 0;  // hits the workers could not keep
 };
 
 class Detector {
@@ -97,6 +100,7 @@ class Detector {
   absl::flat_hash_set<flow::ServerKey> active_servers_;
   absl::flat_hash_set<std::string> active_domains_;
   std::vector<Incident> emitted_;  // this second's, sorted before the sink
+  std::unique_ptr<WatchlistTracker> watch_;
   int64_t last_gc_second_ = INT64_MIN;
   DetectorStats stats_;
 };

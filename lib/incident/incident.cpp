@@ -40,6 +40,7 @@ bool IncidentLess(const Incident& a, const Incident& b) {
   const std::string_view ka = KindName(a.kind), kb = KindName(b.kind);
   if (ka != kb) return ka < kb;
   if (a.server != b.server) return a.server < b.server;
+  if (a.rule.id != b.rule.id) return a.rule.id < b.rule.id;
   return a.domain < b.domain;
 }
 

@@ -28,7 +28,7 @@ enum class Kind : uint8_t {
   kRefused,
   kTimeout,
   kNxdomainStorm,
-  kWatchlist,  // extension point: lib/rules hits (`rule` field)
+  kWatchlist,  // lib/rules hits (`rule` field), see watchlist.h
 };
 std::string_view KindName(Kind kind);  // "dns-port-unreachable", ...
 
@@ -85,8 +85,11 @@ struct Incident {
   std::vector<std::string> evidence;  // tcpdump -n lines
   std::string summary;
   std::string domain;  // nxdomain-storm
-  std::string rule;    // watchlist
-  Example example;     // earliest failure (not in JSON; for reports)
+  struct RuleRef {     // watchlist: the rule that fired (lib/rules)
+    uint32_t id = 0;
+    std::string label;
+  } rule;
+  Example example;  // earliest failure (not in JSON; for reports)
 
   uint64_t failed() const {
     uint64_t n = 0;
@@ -95,7 +98,8 @@ struct Incident {
   }
 };
 
-// Output order of docs/detection.md: (first_seen, kind, server).
+// Output order of docs/detection.md: (first_seen, kind, server), then the
+// storm's domain or the watch-list rule.
 bool IncidentLess(const Incident& a, const Incident& b);
 
 std::string QtypeName(uint16_t qtype);

@@ -13,7 +13,10 @@ Json ToJson(const Incident& i) {
   j["id"] = i.id;
   j["kind"] = std::string(KindName(i.kind));
   if (i.kind == Kind::kNxdomainStorm) j["domain"] = i.domain;
-  if (i.kind == Kind::kWatchlist) j["rule"] = i.rule;
+  if (i.kind == Kind::kWatchlist) {
+    j["rule"] = {
+        {"id", i.rule.id}, {"label", i.rule.label}, {"severity", i.severity}};
+  }
   j["state"] = i.open ? "open" : "closed";
   j["severity"] = i.severity;
   j["server"] = {{"ip", flow::IpToString(i.server.ip)},

@@ -72,9 +72,12 @@ TEST(Json, StormAndWatchlistExtraFields) {
   EXPECT_EQ(j["domain"], "victim.example");
   EXPECT_FALSE(j.contains("rule"));
   i.kind = Kind::kWatchlist;
-  i.rule = "bad-domains";
+  i.rule = {.id = 1001, .label = "bad-domains"};
+  i.severity = "high";
   j = nlohmann::json::parse(ToJsonLine(i));
-  EXPECT_EQ(j["rule"], "bad-domains");
+  EXPECT_EQ(j["rule"]["id"], 1001);
+  EXPECT_EQ(j["rule"]["label"], "bad-domains");
+  EXPECT_EQ(j["rule"]["severity"], "high");
   EXPECT_EQ(j["kind"], "watchlist");
 }
 

@@ -70,6 +70,13 @@ bool ReporterIsServer(const Incident& i) {
   return i.reporters.size() == 1 && i.reporters[0] == i.server.ip;
 }
 
+// "rule 1001 (Emotet C2)".
+std::string RuleName(const Incident& i) {
+  return i.rule.label.empty()
+             ? absl::StrCat("rule ", i.rule.id)
+             : absl::StrCat("rule ", i.rule.id, " (", i.rule.label, ")");
+}
+
 std::string WhatHappened(const Incident& i) {
   const uint64_t failed = i.failed();
   const std::string span = absl::StrCat("from ", TimeOfDay(i.first_seen_ns),
@@ -86,6 +93,21 @@ std::string WhatHappened(const Incident& i) {
         "almost every one for a different name, mostly by the resolver ",
         Where(i), ". ", i.client_count,
         " client(s) sent them; nothing else about the resolver failed.");
+    return p;
+  }
+  if (i.kind == Kind::kWatchlist) {
+    p = absl::StrCat("Clients looked up names on a watch list: ", RuleName(i),
+                     " matched ", i.queries, " queries to ", Where(i), " (",
+                     Proto(i), ") ", span, ", from ", i.client_count,
+                     " client(s)");
+    if (i.example.valid) {
+      absl::StrAppend(&p, ". The first was query ", i.example.txid, " from ",
+                      flow::IpToString(i.example.client), " port ",
+                      i.example.client_port, " for ", i.example.qname, " (",
+                      QtypeName(i.example.qtype), ") at ",
+                      Precise(i.example.query_ns));
+    }
+    absl::StrAppend(&p, ".");
     return p;
   }
   const Fail f = MainFail(i.kind);
@@ -184,7 +206,11 @@ std::string Interpretation(const Incident& i) {
              "domain's authoritative servers, relayed by resolvers. It loads "
              "the resolver and the domain's name servers.";
     case Kind::kWatchlist:
-      return "Clients asked for names on a watch list.";
+      return "The names match a watch list the operator keeps (malware "
+             "command and control, phishing, tunnelling, or zones of "
+             "interest). A client that looks them up is likely infected, "
+             "misconfigured or being redirected; the lookup alone does not "
+             "show that a connection followed.";
   }
   return "";
 }
@@ -246,7 +272,17 @@ std::vector<std::string> NextSteps(const Incident& i) {
               absl::StrCat("Notify the operator of ", i.domain,
                            " that it is under a random-subdomain attack.")};
     case Kind::kWatchlist:
-      return {"Review the clients that asked for the listed names."};
+      return {
+          "Check the clients listed above for compromise: which process "
+          "made the lookups (resolver or EDR logs), recent downloads, "
+          "an anti-malware scan.",
+          absl::StrCat("Block or sinkhole the matching names at the "
+                       "resolver ",
+                       host,
+                       " (e.g. RPZ) as your policy says, and watch "
+                       "the same clients for other listed names."),
+          "If a legitimate name matched, narrow the rule and reload the "
+          "rules (SIGHUP or /edgecap/rules/reload)."};
   }
   return {};
 }
@@ -255,10 +291,12 @@ std::vector<std::string> NextSteps(const Incident& i) {
 
 std::string RenderIncident(const Incident& i) {
   std::string md;
+  const bool watch = i.kind == Kind::kWatchlist;
   const std::string target =
-      i.kind == Kind::kNxdomainStorm
-          ? absl::StrCat(i.domain, " via ", Where(i))
-          : absl::StrCat(Where(i), "/", TransportName(i.server.transport));
+      i.kind == Kind::kNxdomainStorm ? absl::StrCat(i.domain, " via ", Where(i))
+      : watch ? absl::StrCat(RuleName(i), " via ", Where(i), "/",
+                             TransportName(i.server.transport))
+              : absl::StrCat(Where(i), "/", TransportName(i.server.transport));
   absl::StrAppend(&md, "## ", i.id.empty() ? "incident" : i.id, ": ",
                   std::string(KindName(i.kind)), ", ", target, " (",
                   i.open ? "open" : "closed", ", ", i.severity, ")\n\n");
@@ -270,20 +308,27 @@ std::string RenderIncident(const Incident& i) {
     absl::StrAppend(&md, "```\n", absl::StrJoin(i.evidence, "\n"), "\n```\n\n");
   }
   absl::StrAppend(&md, "### Timeline (UTC)\n\n| time | event |\n|---|---|\n");
-  absl::StrAppend(&md, "| ", Rfc3339(i.first_seen_ns),
-                  " | first failing query |\n");
+  absl::StrAppend(
+      &md, "| ", Rfc3339(i.first_seen_ns),
+      watch ? " | first matching query |\n" : " | first failing query |\n");
   if (i.example.valid && i.example.evidence_ns != i.first_seen_ns &&
-      i.kind != Kind::kNxdomainStorm) {
+      i.kind != Kind::kNxdomainStorm && !watch) {
     absl::StrAppend(&md, "| ", Rfc3339(i.example.evidence_ns), " | its ",
                     FailurePhrase(i.example.kind, i.server), " |\n");
   }
-  absl::StrAppend(&md, "| ", Rfc3339(i.last_seen_ns),
-                  " | last failure evidence |\n");
+  absl::StrAppend(
+      &md, "| ", Rfc3339(i.last_seen_ns),
+      watch ? " | last matching query |\n" : " | last failure evidence |\n");
   absl::StrAppend(&md, "| | ",
                   i.open ? "still open at the end of the capture"
                          : "closed (recovered or quiet)",
                   " |\n\n");
-  absl::StrAppend(&md, "### Who and what was affected\n\n");
+  absl::StrAppend(&md, watch ? "### Who looked up what\n\n"
+                             : "### Who and what was affected\n\n");
+  if (watch) {
+    absl::StrAppend(&md, "- Rule: ", i.rule.id, i.rule.label.empty() ? "" : " ",
+                    i.rule.label, " (", i.severity, ")\n");
+  }
   absl::StrAppend(&md, "- Server: ", Where(i), " over ", Proto(i), "\n");
   if (!i.reporters.empty()) {
     absl::StrAppend(&md, "- ICMP reported by: ", Reporters(i),
@@ -294,8 +339,12 @@ std::string RenderIncident(const Incident& i) {
   absl::StrAppend(&md, "- Clients: ", i.client_count, " (",
                   absl::StrJoin(sample, ", "),
                   i.client_count > sample.size() ? ", ..." : "", ")\n");
-  absl::StrAppend(&md, "- Queries: ", i.queries, ", answered ", i.answered,
-                  ", failed ", i.failed(), "\n");
+  if (watch) {
+    absl::StrAppend(&md, "- Matching queries: ", i.queries, "\n");
+  } else {
+    absl::StrAppend(&md, "- Queries: ", i.queries, ", answered ", i.answered,
+                    ", failed ", i.failed(), "\n");
+  }
   std::vector<std::string> kinds;
   for (int k = 0; k < flow::kFailCount; ++k) {
     if (i.failures[k] > 0) {

@@ -31,6 +31,11 @@ class WorkerEngine {
   // (its watermark follows the dispatcher's time or the other queues').
   virtual void AdvanceTime(int64_t ts_ns) = 0;
 
+  // Once per pass of the worker's poll loop (every burst, empty ones too),
+  // between packets: a quiescent point for read-mostly shared state such as
+  // the watch lists (lib/rules). Cheap; never blocks.
+  virtual void Quiescent() {}
+
   // End of input (end of file, or stop requested): publish everything.
   // `last_ts_ns` is the last packet time the whole pipeline has seen.
   virtual void Finish(int64_t last_ts_ns) = 0;

@@ -96,6 +96,8 @@ bool FlowWorkerEngine::Publish() {
 
 void FlowWorkerEngine::Finish(int64_t last_ts_ns) {
   worker_->Finish(last_ts_ns);
+  // No more matching: stop holding back the reclamation of old watch lists.
+  if (watcher_ != nullptr) watcher_->Offline();
   // The stats lcore keeps draining while workers finish.
   while (!Publish()) rte_pause();
 }

@@ -52,7 +52,17 @@ class FlowWorkerEngine : public WorkerEngine {
     worker_->Advance(ts_ns);
     if (worker_->watermark_second() != published_ || pending_) Publish();
   }
+  void Quiescent() override {
+    if (watcher_ != nullptr) watcher_->Quiesce();
+  }
   void Finish(int64_t last_ts_ns) override;
+
+  // Optional watch lists (not owned; outlives the run): the flow worker asks
+  // it about every new query; it gets this worker's quiescent points.
+  void SetWatcher(flow::QueryWatcher* watcher) {
+    watcher_ = watcher;
+    worker_->SetWatcher(watcher);
+  }
 
   const flow::Worker& worker() const { return *worker_; }
   const FlowCounters& counters() const { return counters_; }
@@ -66,6 +76,7 @@ class FlowWorkerEngine : public WorkerEngine {
   void MirrorCounters();
 
   std::unique_ptr<flow::Worker> worker_;
+  flow::QueryWatcher* watcher_ = nullptr;
   rte_ring* to_stats_ = nullptr;
   rte_ring* spent_ = nullptr;
   std::unique_ptr<flow::Bucket> pending_;

@@ -220,6 +220,7 @@ void Pipeline::HardwareWorker(uint16_t w) {
   };
 
   while (true) {
+    engine.Quiescent();
     bool busy = false;
     if (pos == count && !input_done) {
       pos = count = 0;
@@ -333,6 +334,7 @@ void Pipeline::SoftwareWorker(uint16_t w) {
   uint64_t packets = 0, bytes = 0, bursts = 0, polls = 0, idle_polls = 0;
   parse::Packet packet;
   while (true) {
+    engine.Quiescent();
     counters.polls.store(++polls, std::memory_order_relaxed);
     // Read the dispatcher's time and state before looking at the ring: what
     // it enqueued before publishing them is in the ring by then.

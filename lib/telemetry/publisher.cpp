@@ -79,7 +79,7 @@ std::shared_ptr<const IncidentEntry> MakeEntry(const incident::Incident& i) {
               {"failed", i.failed()},
               {"clients", i.client_count}};
   if (!i.domain.empty()) e->brief["domain"] = i.domain;
-  if (!i.rule.empty()) e->brief["rule"] = i.rule;
+  if (i.kind == incident::Kind::kWatchlist) e->brief["rule"] = i.rule.id;
   return e;
 }
 

@@ -1,0 +1,182 @@
+#include "lib/incident/watchlist.h"
+
+#include <algorithm>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "lib/parse/evidence.h"
+
+namespace edgecap::incident {
+
+struct WatchlistTracker::Open {
+  std::string label, severity;
+  int64_t first_seen = 0, last_seen = 0;
+  uint64_t queries = 0;
+  absl::flat_hash_set<parse::IpAddress> clients;
+  uint64_t clients_beyond = 0;
+  absl::flat_hash_map<std::pair<std::string, uint16_t>, uint64_t> qnames;
+  // The first and the latest matching query whose frame a worker kept.
+  bool has_first_frame = false, has_last_frame = false;
+  flow::Frame first_frame, last_frame;
+  Example example;  // the first matching query
+};
+
+namespace {
+
+struct Hit {
+  const flow::Bucket* bucket;
+  const flow::WatchRecord* record;
+};
+
+bool HitLess(const Hit& x, const Hit& y) {
+  const flow::WatchRecord& a = *x.record;
+  const flow::WatchRecord& b = *y.record;
+  if (a.query_ns != b.query_ns) return a.query_ns < b.query_ns;
+  if (a.rule_id != b.rule_id) return a.rule_id < b.rule_id;
+  if (a.server != b.server) return a.server < b.server;
+  if (auto c = flow::CompareIp(a.client, b.client); c != 0) return c < 0;
+  return std::tie(a.client_port, a.txid) < std::tie(b.client_port, b.txid);
+}
+
+}  // namespace
+
+WatchlistTracker::WatchlistTracker(const DetectorConfig& config)
+    : config_(config) {}
+WatchlistTracker::~WatchlistTracker() = default;
+
+void WatchlistTracker::AddSecond(std::span<const flow::Bucket* const> buckets,
+                                 std::vector<Incident>* out) {
+  std::vector<Hit> hits;
+  for (const flow::Bucket* b : buckets) {
+    dropped_ += b->dropped_watch;
+    for (const flow::WatchRecord& r : b->watch) hits.push_back({b, &r});
+  }
+  if (hits.empty()) return;
+  std::sort(hits.begin(), hits.end(), HitLess);
+  for (const Hit& h : hits) {
+    const flow::WatchRecord& r = *h.record;
+    const flow::Bucket& b = *h.bucket;
+    const Key key{r.rule_id, r.server};
+    auto it = open_.find(key);
+    if (it != open_.end() &&
+        r.query_ns >= it->second->last_seen + config_.quiet_ns) {
+      Emit(key, *it->second, false, out);
+      open_.erase(it);
+      it = open_.end();
+    }
+    if (it == open_.end()) {
+      auto o = std::make_unique<Open>();
+      o->label = std::string(b.Name(r.label_offset, r.label_length));
+      o->severity = std::string(b.Name(r.severity_offset, r.severity_length));
+      o->first_seen = r.query_ns;
+      o->example.valid = true;
+      o->example.client = r.client;
+      o->example.client_port = r.client_port;
+      o->example.txid = r.txid;
+      o->example.qtype = r.qtype;
+      o->example.qname = std::string(b.Name(r.qname_offset, r.qname_length));
+      o->example.query_ns = o->example.evidence_ns = r.query_ns;
+      it = open_.emplace(key, std::move(o)).first;
+      ++opened_;
+    }
+    Open& o = *it->second;
+    o.last_seen = std::max(o.last_seen, r.query_ns);
+    ++o.queries;
+    if (o.clients.size() < config_.max_exact_clients) {
+      o.clients.insert(r.client);
+    } else if (!o.clients.contains(r.client)) {
+      ++o.clients_beyond;  // an estimate beyond the exact limit
+    }
+    const std::string_view name = b.Name(r.qname_offset, r.qname_length);
+    auto q = o.qnames.find(std::make_pair(std::string(name), r.qtype));
+    if (q != o.qnames.end()) {
+      ++q->second;
+    } else if (o.qnames.size() < config_.max_tracked_qnames) {
+      o.qnames.emplace(std::make_pair(std::string(name), r.qtype), 1);
+    }
+    if (r.frame >= 0 && static_cast<size_t>(r.frame) < b.watch_frames.size()) {
+      const flow::Frame& f = b.watch_frames[r.frame];
+      if (!o.has_first_frame) {
+        o.has_first_frame = true;
+        o.first_frame = f;
+      } else {
+        o.has_last_frame = true;
+        o.last_frame = f;
+      }
+    }
+  }
+}
+
+void WatchlistTracker::CloseQuiet(int64_t now_ns, std::vector<Incident>* out) {
+  for (auto it = open_.begin(); it != open_.end();) {
+    if (it->second->last_seen + config_.quiet_ns <= now_ns) {
+      Emit(it->first, *it->second, false, out);
+      it = open_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void WatchlistTracker::Finish(int64_t final_ns, std::vector<Incident>* out) {
+  CloseQuiet(final_ns, out);
+  for (auto& [key, o] : open_) Emit(key, *o, true, out);
+  open_.clear();
+}
+
+void WatchlistTracker::Emit(const Key& key, Open& o, bool open,
+                            std::vector<Incident>* out) {
+  Incident inc;
+  inc.kind = Kind::kWatchlist;
+  inc.open = open;
+  inc.severity = o.severity;
+  inc.rule.id = key.rule_id;
+  inc.rule.label = o.label;
+  inc.server = key.server;
+  inc.first_seen_ns = o.first_seen;
+  inc.last_seen_ns = o.last_seen;
+  inc.queries = o.queries;
+  inc.client_count = o.clients.size() + o.clients_beyond;
+  std::vector<parse::IpAddress> sorted(o.clients.begin(), o.clients.end());
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+    return flow::CompareIp(a, b) < 0;
+  });
+  if (sorted.size() > static_cast<size_t>(config_.client_sample)) {
+    sorted.resize(config_.client_sample);
+  }
+  inc.client_sample = std::move(sorted);
+  std::vector<QnameCount> names;
+  names.reserve(o.qnames.size());
+  for (const auto& [k, n] : o.qnames) names.push_back({k.first, k.second, n});
+  auto less = [](const QnameCount& a, const QnameCount& b) {
+    if (a.count != b.count) return a.count > b.count;
+    if (a.name != b.name) return a.name < b.name;
+    return a.qtype < b.qtype;
+  };
+  const size_t top = std::min<size_t>(names.size(), config_.top_qnames);
+  std::partial_sort(names.begin(), names.begin() + top, names.end(), less);
+  names.resize(top);
+  inc.qnames = std::move(names);
+  for (const auto* f : {&o.first_frame, &o.last_frame}) {
+    if ((f == &o.first_frame ? o.has_first_frame : o.has_last_frame) &&
+        f->length > 0) {
+      inc.evidence.push_back(parse::FormatEvidence(
+          f->ts_ns, config_.link, {f->bytes.data(), f->length}));
+    }
+  }
+  inc.example = o.example;
+  const std::string rule =
+      o.label.empty() ? absl::StrCat("rule ", key.rule_id)
+                      : absl::StrCat("rule ", key.rule_id, " (", o.label, ")");
+  inc.summary = absl::StrCat(
+      "Watch-list ", rule, " matched ", inc.queries,
+      inc.queries == 1 ? " query" : " queries", " to ",
+      flow::IpToString(key.server.ip), " port ", key.server.port, " from ",
+      TimeOfDay(inc.first_seen_ns), " to ", TimeOfDay(inc.last_seen_ns), " by ",
+      inc.client_count, inc.client_count == 1 ? " client" : " clients",
+      inc.qnames.empty() ? "" : "; most asked: ",
+      inc.qnames.empty() ? "" : inc.qnames[0].name, ".");
+  out->push_back(std::move(inc));
+}
+
+}  // namespace edgecap::incident
