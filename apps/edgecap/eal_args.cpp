@@ -2,6 +2,8 @@
 
 #include <sched.h>
 
+#include <cctype>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -47,6 +49,44 @@ std::vector<std::string> ShortcutEalArgs(const EalPlan& plan) {
       // Ports are probed by edgecap itself (rte_dev_probe) so a failing vdev
       // gets its own message.
   };
+  if (!plan.verbose) args.push_back("--log-level=*:warning");
+  return args;
+}
+
+bool IsPciAddress(const std::string& device) {
+  const std::string name = device.substr(0, device.find(','));
+  int colons = 0, dots = 0;
+  for (char c : name) {
+    if (c == ':') {
+      ++colons;
+    } else if (c == '.') {
+      ++dots;
+    } else if (!std::isxdigit(static_cast<unsigned char>(c))) {
+      return false;
+    }
+  }
+  return colons >= 1 && dots == 1;
+}
+
+std::vector<std::string> PortEalArgs(const PortEalPlan& plan) {
+  std::vector<std::string> args = {
+      plan.argv0,
+      absl::StrCat("--file-prefix=", plan.file_prefix),
+      absl::StrCat("--lcores=", LcoreMap(plan.lcores, plan.cpus)),
+  };
+  if (plan.memory_mb != 0) {
+    args.push_back("-m");
+    args.push_back(absl::StrCat(plan.memory_mb));
+  }
+  bool any_pci = false;
+  for (const std::string& d : plan.devices) {
+    const bool pci = IsPciAddress(d);
+    any_pci |= pci;
+    args.push_back(pci ? "-a" : "--vdev");
+    args.push_back(d);
+  }
+  // Only vdevs: probing no PCI device keeps EAL off the management NIC.
+  if (!any_pci) args.push_back("--no-pci");
   if (!plan.verbose) args.push_back("--log-level=*:warning");
   return args;
 }

@@ -26,6 +26,24 @@ struct EalPlan {
 
 std::vector<std::string> ShortcutEalArgs(const EalPlan& plan);
 
+// --port: NICs by PCI address (allow-listed with -a, hugepages) or vdevs,
+// a fixed file prefix so the telemetry socket has a known home for the
+// service, and lcores pinned to the given CPUs.
+struct PortEalPlan {
+  std::string argv0;
+  unsigned lcores = 1;
+  std::vector<int> cpus;
+  unsigned memory_mb = 0;  // 0: hugepages as needed
+  std::string file_prefix = "edgecap";
+  std::vector<std::string> devices;  // PCI addresses or vdev devargs
+  bool verbose = false;
+};
+
+std::vector<std::string> PortEalArgs(const PortEalPlan& plan);
+
+// "0000:3b:00.0" or "3b:00.0" (as opposed to a vdev's devargs).
+bool IsPciAddress(const std::string& device);
+
 // "0@1,1@2" when each lcore gets its own CPU, else "(0-3)@(0,1)".
 std::string LcoreMap(unsigned lcores, const std::vector<int>& cpus);
 

@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <csignal>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -282,11 +282,12 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
     }
   }
   if (!o.ports.empty()) {
-    PortEalPlan port_plan{.argv0 = o.eal_args[0],
-                          .lcores = lcores,
-                          .cpus = o.cpus.empty() ? AllowedCpus() : o.cpus,
-                          .memory_mb = o.memory_mb,
-                          .verbose = o.verbose};
+    PortEalPlan port_plan;
+    port_plan.argv0 = o.eal_args[0];
+    port_plan.lcores = lcores;
+    port_plan.cpus = o.cpus.empty() ? AllowedCpus() : o.cpus;
+    port_plan.memory_mb = o.memory_mb;
+    port_plan.verbose = o.verbose;
     if (!o.file_prefix.empty()) port_plan.file_prefix = o.file_prefix;
     for (const PortSpec& p : o.ports) port_plan.devices.push_back(p.device);
     eal_args = PortEalArgs(port_plan);
@@ -374,9 +375,9 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
     rte_eth_dev_get_name_by_port(port, port_name);
     const std::string chosen = ProfileFor(o, port_name);
     absl::StatusOr<pipeline::PortProfile> profile =
-        chosen.empty()
-            ? pipeline::FindProfile(profiles, *driver)
-            : pipeline::LoadProfile(absl::StrCat(profiles, "/", chosen, ".toml"));
+        chosen.empty() ? pipeline::FindProfile(profiles, *driver)
+                       : pipeline::LoadProfile(
+                             absl::StrCat(profiles, "/", chosen, ".toml"));
     if (!profile.ok()) return profile.status();
     port_profiles.push_back(*profile);
     mbufs +=

@@ -69,8 +69,9 @@ TEST(Options, ConfigFileThenCommandLine) {
   const std::string path = ::testing::TempDir() + "/edgecap_options_test.toml";
   {
     std::ofstream f(path);
-    f << "workers = 2\ndispatch = \"sw\"\nmin_failures = 7\n"
-         "pcap = [\"from-config.pcap\"]\nquiet = true\n";
+    f << "[cpu]\nworkers = 2\ndispatch = \"sw\"\n[thresholds]\n"
+         "min_failures = 7\n[input]\npcap = [\"from-config.pcap\"]\n"
+         "[output]\nquiet = true\n";
   }
   absl::StatusOr<Options> o = Parse({"--config", path, "--workers", "3"});
   ASSERT_TRUE(o.ok()) << o.status();
@@ -81,7 +82,7 @@ TEST(Options, ConfigFileThenCommandLine) {
   EXPECT_TRUE(o->quiet);
   {
     std::ofstream f(path);
-    f << "wrokers = 2\n";
+    f << "[cpu]\nwrokers = 2\n";
   }
   o = Parse({"--config", path, "--pcap", "a.pcap"});
   ASSERT_FALSE(o.ok());
