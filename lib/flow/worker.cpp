@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "absl/status/status.h"
+#include "lib/flow/datagram.h"
 
 namespace edgecap::flow {
 namespace {
@@ -142,27 +143,33 @@ void Worker::Recycle(std::unique_ptr<Bucket> bucket) {
 // ---------------------------------------------------------------- time
 
 void Worker::Advance(int64_t ts) {
+  // Sweep ticks are seconds by default (sweep period 2 s); live runs use a
+  // shorter period so that timeouts are seen soon after they happen.
+  const int64_t tick = std::max<int64_t>(
+      1, std::min(kNsPerSecond, config_.sweep_period_ns / 2));
+  const int64_t t = ts >= 0 ? ts / tick : -((-ts + tick - 1) / tick);
   if (now_ns_ == INT64_MIN) {
     now_ns_ = ts;
     now_second_ = SecondOf(ts);
+    now_tick_ = t;
     open_base_ = now_second_;
     published_below_ = open_base_;
     return;
   }
   if (ts <= now_ns_) return;
   now_ns_ = ts;
-  const int64_t s = SecondOf(ts);
-  if (s == now_second_) return;
+  if (t == now_tick_) return;
   // Spread the expiry sweep so that every slot is seen once per period.
   const unsigned __int128 want =
       static_cast<unsigned __int128>(table_->slots()) *
-          static_cast<uint64_t>(s - now_second_) * kNsPerSecond /
+          static_cast<uint64_t>(t - now_tick_) * static_cast<uint64_t>(tick) /
           static_cast<uint64_t>(config_.sweep_period_ns) +
       1;
   SweepTo(ts, want > table_->slots() ? table_->slots()
                                      : static_cast<uint64_t>(want));
   AgeStash(ts);
-  now_second_ = s;
+  now_tick_ = t;
+  now_second_ = SecondOf(ts);
   PublishUpTo(ts);
 }
 
@@ -430,7 +437,13 @@ void Worker::Process(int64_t ts, const parse::Packet& p, parse::Bytes frame) {
   Advance(ts);
   switch (p.transport) {
     case parse::Transport::kUdp:
-      if (p.ports.src == 53 || p.ports.dst == 53) OnDns(ts, p, frame, false);
+      if (p.ports.src == 53 || p.ports.dst == 53) {
+        if (UdpLengthsAgree(p, frame.size())) {
+          OnDns(ts, p, frame, false);
+        } else {
+          ++stats_.dns_malformed_lengths;
+        }
+      }
       break;
     case parse::Transport::kTcp: {
       const uint8_t fl = p.tcp_flags;

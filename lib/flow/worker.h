@@ -59,6 +59,9 @@ struct WorkerStats {
   uint64_t dns_queries = 0;
   uint64_t dns_responses = 0;
   uint64_t dns_undecodable = 0;
+  // UDP to/from port 53 whose IP and UDP lengths disagree (malformed, not a
+  // snaplen cut): skipped, never a transaction.
+  uint64_t dns_malformed_lengths = 0;
   uint64_t retries = 0;
   uint64_t unmatched_responses = 0;
   uint64_t late_responses = 0;
@@ -115,6 +118,9 @@ class Worker {
   bool PopClosed(std::unique_ptr<Bucket>* out);
   // Every bucket of a second below this has been published.
   int64_t watermark_second() const { return published_below_; }
+  // Buckets not yet published (null: an empty second), oldest first; for
+  // ProvisionalTracker (lib/flow/provisional.h), on this worker's lcore.
+  const std::deque<std::unique_ptr<Bucket>>& held() const { return open_; }
   // Returns a processed bucket for reuse (keeps its vectors' capacity).
   void Recycle(std::unique_ptr<Bucket> bucket);
 
@@ -205,6 +211,7 @@ class Worker {
 
   int64_t now_ns_ = INT64_MIN;
   int64_t now_second_ = INT64_MIN;
+  int64_t now_tick_ = INT64_MIN;  // sweep ticks: min(1 s, sweep period / 2)
   int64_t published_below_ = INT64_MIN;  // watermark_second()
   // open_[i] is the bucket of second open_base_ + i (null when empty).
   std::deque<std::unique_ptr<Bucket>> open_;
