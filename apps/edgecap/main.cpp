@@ -43,6 +43,13 @@
 #include "lib/incident/report.h"
 #include "lib/pipeline/flow_engine.h"
 #endif
+#ifdef EDGECAP_WITH_RULES
+#include "absl/strings/str_split.h"
+#include "lib/pipeline/watchlists.h"
+#ifdef EDGECAP_WITH_TELEMETRY
+#include "lib/telemetry/watchlists_control.h"
+#endif
+#endif
 #ifdef EDGECAP_WITH_TELEMETRY
 #include <rte_eal.h>
 
@@ -60,6 +67,31 @@ namespace {
 std::atomic<bool> g_stop{false};
 
 void OnSignal(int) { g_stop.store(true, std::memory_order_relaxed); }
+
+// SIGHUP: reload the watch lists; the stats lcore does it at its next tick.
+std::atomic<bool> g_reload{false};
+void OnHangup(int) { g_reload.store(true, std::memory_order_relaxed); }
+
+#ifdef EDGECAP_WITH_RULES
+// Stats lcore, once per tick: a pending SIGHUP reload, then reclamation of
+// the databases no worker can still be using.
+void RulesTick(pipeline::Watchlists* wl) {
+  if (g_reload.exchange(false, std::memory_order_relaxed)) {
+    absl::StatusOr<pipeline::Watchlists::Json> r = wl->Reload();
+    if (r.ok()) {
+      std::fprintf(stderr, "edgecap: rules reloaded (SIGHUP): generation %u\n",
+                   wl->generation());
+    } else {
+      std::fprintf(stderr,
+                   "edgecap: rules reload (SIGHUP) refused, old rules stay: "
+                   "%s\n",
+                   std::string(r.status().message()).c_str());
+    }
+    std::fflush(stderr);
+  }
+  wl->Tick();
+}
+#endif
 
 // The stats side until lib/incident's detector is wired in: nothing to merge.
 class NullStats : public pipeline::StatsEngine {
@@ -240,6 +272,31 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
     *exit_code = 2;
     return plan.status();
   }
+#ifdef EDGECAP_WITH_RULES
+  // Watch lists compile before EAL starts: a bad file stops here, one line.
+  std::unique_ptr<pipeline::Watchlists> watchlists;
+  if (!o.rules_path.empty()) {
+    absl::StatusOr<std::unique_ptr<pipeline::Watchlists>> wl =
+        pipeline::Watchlists::Load(
+            absl::StrSplit(o.rules_path, ',', absl::SkipEmpty()),
+            plan->workers);
+    if (!wl.ok()) return wl.status();
+    watchlists = std::move(*wl);
+  }
+#ifdef EDGECAP_WITH_TELEMETRY
+  struct RulesControlReset {
+    ~RulesControlReset() { telemetry::SetRulesControl(nullptr); }
+  } rules_control_reset;
+  if (watchlists) {
+    telemetry::SetRulesControl(
+        std::make_shared<telemetry::WatchlistsControl>(watchlists.get()));
+  }
+#endif
+#else
+  if (!o.rules_path.empty()) {
+    return absl::UnimplementedError("--rules: built without lib/rules");
+  }
+#endif
   const unsigned lcores = 1 + plan->workers + (plan->hardware ? 0 : 1);
   const std::string profiles = ResolveProfileDir(o);
 
@@ -451,6 +508,13 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
     engine_ptrs.push_back(e->get());
     flow_engines.push_back(std::move(*e));
   }
+#ifdef EDGECAP_WITH_RULES
+  if (watchlists) {
+    for (uint16_t w = 0; w < plan->workers; ++w) {
+      flow_engines[w]->SetWatcher(watchlists->watcher(w));
+    }
+  }
+#endif
   incident::DetectorConfig det_config;
   det_config.link = input.link;
   det_config.window_ns =
@@ -519,6 +583,7 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
 
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
+  std::signal(SIGHUP, OnHangup);
   pipeline::Pipeline pipe(config, pool, *clock, engine_ptrs, &stats, &g_stop);
   if (absl::Status s = pipe.Init(); !s.ok()) return s;
   const bool progress =
@@ -576,6 +641,9 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
   };
   absl::Status run = pipe.Run([&](const pipeline::Progress& p) {
     if (progress) PrintProgress(p);
+#ifdef EDGECAP_WITH_RULES
+    if (watchlists) RulesTick(watchlists.get());
+#endif
     if (replay && !g_stop.load(std::memory_order_relaxed)) {
       if (warm.seconds < 0 && p.elapsed_seconds >= 1.0) {
         warm = {p.elapsed_seconds, processed()};
@@ -591,6 +659,12 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
   });
   if (progress) std::fputs("\n", stderr);
   if (!run.ok()) return run;
+#ifdef EDGECAP_WITH_RULES
+  if (watchlists) {
+    std::fprintf(stderr, "edgecap: rules: %s\n",
+                 watchlists->Summary().dump().c_str());
+  }
+#endif
   if (replay && stopped.seconds > 0) {
     if (warm.seconds < 0 || stopped.seconds - warm.seconds < 0.5) warm = {};
     std::fprintf(stderr,
@@ -713,7 +787,12 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
                  "edgecap: input drained; serving telemetry on %s until "
                  "SIGINT/SIGTERM\n",
                  telemetry_socket.c_str());
-    while (!g_stop.load(std::memory_order_relaxed)) usleep(100 * 1000);
+    while (!g_stop.load(std::memory_order_relaxed)) {
+#ifdef EDGECAP_WITH_RULES
+      if (watchlists) RulesTick(watchlists.get());
+#endif
+      usleep(100 * 1000);
+    }
   }
 #endif
   return absl::OkStatus();
