@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "lib/incident/early.h"
 #include "lib/parse/evidence.h"
 
 namespace edgecap::incident {
@@ -574,6 +575,11 @@ void Detector::EvaluateServers(int64_t s, int64_t now_ns,
     st->open = std::move(a);
     active_servers_.insert(st->key);
     ++stats_.incidents_opened;
+    if (ConfirmEarly(st->key)) {
+      ++stats_.early_opens_confirmed;
+    } else {
+      ++stats_.opens_announced;
+    }
   }
   // Open incidents: close by time.
   std::vector<flow::ServerKey> to_check(active_servers_.begin(),
@@ -628,6 +634,7 @@ void Detector::EvaluateDomains(int64_t s, int64_t) {
       }
       d.open = std::move(a);
       ++stats_.storms_opened;
+      ++stats_.opens_announced;
     }
     if (d.open && cond) d.last_true = s;
     if (d.open && s - d.last_true >= close_s) {
@@ -855,6 +862,80 @@ void Detector::FlushEmitted() {
   std::sort(emitted_.begin(), emitted_.end(), IncidentLess);
   for (Incident& i : emitted_) sink_(std::move(i));
   emitted_.clear();
+}
+
+// ---------------------------------------------------------------- early
+// The final side of early opening (the rest is in early.cpp).
+
+Detector::FinalWindow Detector::FinalWindowOf(const flow::ServerKey& key,
+                                              int64_t now_s) const {
+  const int64_t window_s = config_.window_ns / kNsPerSecond;
+  FinalWindow w;
+  w.lo = now_s - window_s;
+  auto it = servers_.find(key);
+  if (it == servers_.end()) return w;
+  const ServerState& st = *it->second;
+  w.open = st.open != nullptr;
+  w.lo = std::max(w.lo, st.after_second);
+  if (w.open || next_second_ == INT64_MIN) return w;
+  for (const auto& x : st.exact) {
+    if (x.second > w.lo) w.failed += x.failed;
+  }
+  for (const FailDetail& d : st.fails) {
+    if (SecondOf(d.query_ns) > w.lo) {
+      w.first_failed_ns = std::min(w.first_failed_ns, d.query_ns);
+    }
+  }
+  // Answers as EvaluateServers counts them: coarse steps over the window.
+  const int64_t step =
+      std::max<int64_t>(1, window_s / (ServerState::kCoarse - 2));
+  const int64_t cur = (next_second_ - 1) / step;
+  const int64_t lo_step = w.lo / step;
+  for (int64_t i = std::max(lo_step + 1, cur - ServerState::kCoarse + 1);
+       i <= std::min(cur, st.coarse_last); ++i) {
+    w.answered += st.coarse[i % ServerState::kCoarse];
+  }
+  return w;
+}
+
+void Detector::AppendFinalOpen(std::vector<OpenIncident>* out) const {
+  auto fill = [](const Accum& a, Incident* inc) {
+    inc->open = true;
+    inc->first_seen_ns = a.first_seen;
+    inc->last_seen_ns = a.last_seen;
+    inc->queries = a.queries;
+    inc->answered = a.answered;
+    inc->nxdomain = a.nxdomain;
+    inc->client_count = a.clients.size() + a.clients_beyond;
+    inc->reporters.assign(a.reporters.begin(), a.reporters.end());
+    std::sort(
+        inc->reporters.begin(), inc->reporters.end(),
+        [](const auto& x, const auto& y) { return flow::CompareIp(x, y) < 0; });
+  };
+  for (const flow::ServerKey& key : active_servers_) {
+    auto it = servers_.find(key);
+    if (it == servers_.end() || !it->second->open) continue;
+    const Accum& a = *it->second->open;
+    OpenIncident o;
+    o.incident.kind = KindOf(a.failures);
+    o.incident.server = key;
+    o.incident.failures = a.failures;
+    fill(a, &o.incident);
+    const uint64_t failed = o.incident.failed();
+    o.incident.severity = Severity(
+        failed == 0 ? 0.0
+                    : static_cast<double>(failed) /
+                          static_cast<double>(failed + a.answered));
+    out->push_back(std::move(o));
+  }
+  for (const auto& [domain, d] : domains_) {
+    if (!d->open) continue;
+    OpenIncident o;
+    o.incident.kind = Kind::kNxdomainStorm;
+    o.incident.domain = domain;
+    fill(*d->open, &o.incident);
+    out->push_back(std::move(o));
+  }
 }
 
 }  // namespace edgecap::incident

@@ -28,6 +28,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "lib/flow/bucket.h"
+#include "lib/flow/provisional.h"
 #include "lib/incident/incident.h"
 #include "lib/incident/watchlist.h"
 
@@ -45,7 +46,16 @@ struct DetectorStats {
   uint64_t domains_tracked = 0;
   uint64_t watchlist_opened = 0;
   uint64_t watchlist_dropped = 0;  // hits the workers could not keep
+  // Early opening (early.h): "opened" announcements (early opens, plus final
+  // opens no early one announced, plus storms), early opens, those the final
+  // buckets then opened too, and those they never did (not written).
+  uint64_t opens_announced = 0;
+  uint64_t early_opens = 0;
+  uint64_t early_opens_confirmed = 0;
+  uint64_t early_opens_unconfirmed = 0;
 };
+
+struct OpenIncident;
 
 class Detector {
  public:
@@ -72,7 +82,30 @@ class Detector {
   // Seconds below this are processed.
   int64_t processed_below() const { return next_second_; }
 
+  // Early opening (lib/incident/early.cpp, docs/detection.md): the latest
+  // provisional summary of a worker's held buckets (flow::ProvisionalTracker).
+  void OfferProvisional(const flow::ProvisionalSummary& summary);
+  // Opens incidents early where final + provisional counts over the window
+  // ending at the summaries' packet time meet the thresholds; settles early
+  // opens the final buckets did not confirm. Call after Poll().
+  void EvaluateEarly();
+  // Counts early opens still unconfirmed as unconfirmed (after Finish()).
+  void SettleEarly();
+  // Incidents open right now (stats side): final ones and early ones.
+  std::vector<OpenIncident> OpenIncidents() const;
+
  private:
+  struct EarlyBook;
+  // Final (processed) counts of a server over seconds (lo, processed).
+  struct FinalWindow {
+    bool open = false;
+    int64_t lo = 0;  // exclusive lower second of the window
+    uint64_t failed = 0, answered = 0;
+    int64_t first_failed_ns = INT64_MAX;
+  };
+  FinalWindow FinalWindowOf(const flow::ServerKey& key, int64_t now_s) const;
+  void AppendFinalOpen(std::vector<OpenIncident>* out) const;
+  bool ConfirmEarly(const flow::ServerKey& key);
   struct ServerState;
   struct DomainState;
   struct Accum;
@@ -100,6 +133,7 @@ class Detector {
   absl::flat_hash_set<flow::ServerKey> active_servers_;
   absl::flat_hash_set<std::string> active_domains_;
   std::vector<Incident> emitted_;  // this second's, sorted before the sink
+  std::unique_ptr<EarlyBook> early_;
   std::unique_ptr<WatchlistTracker> watch_;
   int64_t last_gc_second_ = INT64_MIN;
   DetectorStats stats_;
