@@ -5,7 +5,7 @@
   robust_edges.py options EDGECAP GEN   bad command lines
   robust_edges.py config  EDGECAP GEN   bad --config files
   robust_edges.py rules   EDGECAP GEN   bad --rules files
-  robust_edges.py signals EDGECAP GEN   SIGINT/SIGTERM mid-run
+  robust_edges.py signals EDGECAP GEN   SIGINT/SIGTERM mid-run (live, veth in a netns)
 
 A refused start-up must: exit non-zero, print exactly one line on stderr
 ("edgecap: ..."), name the file (and line, for config and rule files) and the
@@ -327,61 +327,170 @@ def rules_cases(edgecap, gen):
 
 # ------------------------------------------------------------------ signals
 
+def checksum(b):
+    if len(b) % 2:
+        b += b'\0'
+    s = sum(struct.unpack(f'!{len(b) // 2}H', b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def ipv4(src, dst, proto, payload):
+    h = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(payload), 0, 0, 64,
+                    proto, 0, bytes(src), bytes(dst))
+    h = h[:10] + struct.pack('!H', checksum(h)) + h[12:]
+    return h + payload
+
+
+def ether(ip_packet):
+    return bytes.fromhex('020000000002' '020000000001' '0800') + ip_packet
+
+
+SERVER = [203, 0, 113, 2]
+
+
+def outage_frames(n):
+    """n DNS queries to 203.0.113.2 from 20 clients, each answered by ICMP
+    port unreachable: (query frame, error frame) pairs."""
+    out = []
+    for i in range(n):
+        client = [192, 0, 2, 10 + i % 20]
+        qname = b''.join(bytes([len(l)]) + l for l in
+                         [b'yummyrecipesforme', b'com']) + b'\0'
+        dns = struct.pack('!HHHHHH', 1000 + i, 0x0100, 1, 0, 0, 0) + qname + \
+            struct.pack('!HH', 1, 1)
+        udp = struct.pack('!HHHH', 40000 + i, 53, 8 + len(dns), 0) + dns
+        query = ipv4(client, SERVER, 17, udp)
+        icmp = struct.pack('!BBHI', 3, 3, 0, 0) + query
+        icmp = icmp[:2] + struct.pack('!H', checksum(icmp)) + icmp[4:]
+        out.append((ether(query), ether(ipv4(SERVER, client, 1, icmp))))
+    return out
+
+
+def send_cases(iface):
+    """Inside the namespace: the outage at 20 queries a second for 3 s."""
+    import socket
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((iface, 0))
+    for q, e in outage_frames(60):
+        s.send(q)
+        time.sleep(0.002)
+        s.send(e)
+        time.sleep(0.048)
+    return 0
+
+
 def signal_cases(edgecap, gen):
-    """A long run (a capture replayed as live traffic by --duration), stopped
-    by SIGINT or SIGTERM once an incident is open: the incident is written
-    with state open, the final counters are printed, exit 0."""
-    r = run([edgecap, '--help'])
-    if '--duration' not in r.stdout:
-        print('SKIP: edgecap has no --duration (replay) yet')
+    """Live capture (net_af_packet) on one end of a veth pair in a namespace
+    of our own; the other end carries a DNS outage (queries answered by ICMP
+    port unreachable). SIGINT once edgecap says the incident opened, SIGTERM
+    right after the traffic (before the detector could open it): either way
+    the incident is written with state open, the final counters are printed
+    and edgecap exits 0."""
+    if os.geteuid() != 0:
+        print('SKIP: network namespaces need root')
         return 77
-    with tempfile.TemporaryDirectory(prefix='edgecap-robust-') as d:
-        pcap = generate(gen, 'outage', d)
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            inc = os.path.join(d, f'{sig.name}.jsonl')
-            out = open(os.path.join(d, f'{sig.name}.out'), 'w+')
-            err = open(os.path.join(d, f'{sig.name}.err'), 'w+')
-            p = subprocess.Popen([edgecap, '--pcap', pcap, '--duration', '120',
-                                  '--incidents', inc, '--no-progress',
-                                  '--file-prefix', f'robust-sig-{os.getpid()}'],
-                                 stdout=out, stderr=err)
-            t0 = time.monotonic()
-            opened = False
-            while time.monotonic() - t0 < 60 and p.poll() is None:
-                err.seek(0)
-                if 'incident opened' in err.read():
-                    opened = True
-                    break
-                time.sleep(0.2)
-            time.sleep(1)
-            p.send_signal(sig)
-            try:
-                rc = p.wait(timeout=60)
-            except subprocess.TimeoutExpired:
+    ns = f'edgecap-robust-{os.getpid()}'
+    subprocess.run(['ip', 'netns', 'del', ns], capture_output=True)
+    procs = []
+
+    def cleanup(*_):
+        for p in procs:
+            if p.poll() is None:
                 p.kill()
-                rc = p.wait()
-                check(f'{sig.name}: exits within 60 s', False)
-            out.seek(0)
-            err.seek(0)
-            stdout, stderr = out.read(), err.read()
-            records = []
-            if os.path.exists(inc):
-                records = [json.loads(l) for l in open(inc) if l.strip()]
-            open_ones = [x for x in records if x.get('state') == 'open']
-            check(f'{sig.name}: incident opened before the signal', opened,
-                  stderr.strip()[-300:])
-            check(f'{sig.name}: exit 0', rc == 0, f'exit {rc}: {stderr.strip()[-300:]}')
-            check(f'{sig.name}: open incident written with state open',
-                  len(open_ones) >= 1 and
-                  any(x['server']['ip'] == '203.0.113.2' for x in open_ones),
-                  f'{len(records)} records, {len(open_ones)} open')
-            check(f'{sig.name}: final counters printed',
-                  'packets' in stdout and 'drops' in stdout, stdout[:300])
+                p.wait()
+        subprocess.run(['ip', 'netns', 'del', ns], capture_output=True)
+
+    old = {s: signal.signal(s, lambda *a: (cleanup(), sys.exit(1)))
+           for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for cmd in (['ip', 'netns', 'add', ns],
+                    ['ip', '-n', ns, 'link', 'add', 'ra', 'type', 'veth',
+                     'peer', 'name', 'rb'],
+                    ['ip', '-n', ns, 'link', 'set', 'ra', 'up'],
+                    ['ip', '-n', ns, 'link', 'set', 'rb', 'up']):
+            r = run(cmd)
+            if r.returncode != 0:
+                check('namespace: ' + ' '.join(cmd), False, r.stderr.strip())
+                return 1
+        with tempfile.TemporaryDirectory(prefix='edgecap-robust-') as d:
+            for sig, wait_open in ((signal.SIGINT, True), (signal.SIGTERM, False)):
+                name = sig.name
+                inc = os.path.join(d, f'{name}.jsonl')
+                out = open(os.path.join(d, f'{name}.out'), 'w+')
+                err = open(os.path.join(d, f'{name}.err'), 'w+')
+                p = subprocess.Popen(
+                    ['ip', 'netns', 'exec', ns, edgecap, '--iface', 'rb',
+                     '--incidents', inc, '--no-progress',
+                     '--file-prefix', f'{ns}-{name}'], stdout=out, stderr=err)
+                procs.append(p)
+                time.sleep(3)  # EAL and the af_packet port
+                if p.poll() is not None:
+                    err.seek(0)
+                    check(f'{name}: edgecap started', False, err.read()[-300:])
+                    continue
+                r = run(['ip', 'netns', 'exec', ns, sys.executable,
+                         os.path.abspath(__file__), 'send', 'ra', '-'])
+                check(f'{name}: traffic sent', r.returncode == 0, r.stderr[-300:])
+                opened = False
+                if wait_open:
+                    t0 = time.monotonic()
+                    while time.monotonic() - t0 < 60 and p.poll() is None:
+                        err.seek(0)
+                        if 'incident opened' in err.read():
+                            opened = True
+                            break
+                        time.sleep(0.2)
+                    check(f'{name}: incident opened while running', opened)
+                else:
+                    time.sleep(0.5)
+                p.send_signal(sig)
+                try:
+                    rc = p.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    rc = p.wait()
+                    check(f'{name}: exits within 60 s', False)
+                out.seek(0)
+                err.seek(0)
+                stdout, stderr = out.read(), err.read()
+                records = []
+                if os.path.exists(inc):
+                    records = [json.loads(l) for l in open(inc) if l.strip()]
+                mine = [x for x in records
+                        if x['server']['ip'] == '203.0.113.2']
+                check(f'{name}: exit 0', rc == 0,
+                      f'exit {rc}: {stderr.strip()[-300:]}')
+                check(f'{name}: the outage written once, with state open',
+                      len(mine) == 1 and mine[0]['state'] == 'open' and
+                      mine[0]['kind'] == 'dns-port-unreachable',
+                      f'{len(records)} records: ' +
+                      '; '.join(f"{x['kind']} {x['server']['ip']} {x['state']}"
+                                for x in records))
+                if len(mine) == 1:
+                    f = mine[0]['failures']
+                    check(f'{name}: all 60 failures and 20 clients counted',
+                          f['icmp_port_unreachable'] == 60 and
+                          mine[0]['clients']['count'] == 20,
+                          f"{f['icmp_port_unreachable']} failures, "
+                          f"{mine[0]['clients']['count']} clients")
+                m = [l for l in stdout.splitlines() if 'packets' in l]
+                check(f'{name}: final counters printed',
+                      bool(m) and 'drops' in stdout and
+                      int(m[0].split()[1].replace(',', '')) >= 120,
+                      stdout[:200])
+    finally:
+        cleanup()
+        for s, h in old.items():
+            signal.signal(s, h)
     return 0
 
 
 def main():
     mode, edgecap, gen = sys.argv[1:4]
+    if mode == 'send':
+        return send_cases(edgecap)
     fn = {'pcap': pcap_cases, 'options': options_cases, 'config': config_cases,
           'rules': rules_cases, 'signals': signal_cases}[mode]
     rc = fn(edgecap, gen)
