@@ -497,6 +497,10 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
   flow_config.link = input.link;
   flow_config.query_timeout_ns =
       static_cast<int64_t>(o.thresholds.query_timeout_seconds * 1e9);
+  // Live: expired queries are swept twice a second and workers summarise
+  // their held buckets ten times a second, so that an incident opens (early,
+  // docs/detection.md) within a second or so of its first failure.
+  if (!config.offline) flow_config.sweep_period_ns = flow::kNsPerSecond / 2;
   std::vector<std::unique_ptr<pipeline::FlowWorkerEngine>> flow_engines;
   std::vector<pipeline::FlowWorkerEngine*> flow_ptrs;
   std::vector<pipeline::WorkerEngine*> engine_ptrs;
@@ -504,6 +508,7 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
     absl::StatusOr<std::unique_ptr<pipeline::FlowWorkerEngine>> e =
         pipeline::FlowWorkerEngine::Create(flow_config, w);
     if (!e.ok()) return e.status();
+    if (!config.offline) (*e)->EnableProvisional(flow::kNsPerSecond / 10);
     flow_ptrs.push_back(e->get());
     engine_ptrs.push_back(e->get());
     flow_engines.push_back(std::move(*e));

@@ -94,6 +94,18 @@ bool FlowWorkerEngine::Publish() {
   return true;
 }
 
+void FlowWorkerEngine::Summarize(int64_t ts_ns) {
+  next_summary_ns_ = ts_ns + summary_period_ns_;
+  tracker_.Summarize(*worker_, ts_ns, &building_);
+  std::unique_lock<std::mutex> lock(summary_mu_, std::try_to_lock);
+  if (!lock.owns_lock()) {
+    next_summary_ns_ = ts_ns;  // try again at the next packet or tick
+    return;
+  }
+  std::swap(shared_, building_);
+  shared_fresh_ = true;
+}
+
 void FlowWorkerEngine::Finish(int64_t last_ts_ns) {
   worker_->Finish(last_ts_ns);
   // No more matching: stop holding back the reclamation of old watch lists.
@@ -128,11 +140,27 @@ void FlowStatsEngine::Drain() {
   }
 }
 
+bool FlowStatsEngine::TakeProvisional() {
+  bool any = false;
+  for (FlowWorkerEngine* e : workers_) {
+    std::lock_guard<std::mutex> lock(e->summary_mu_);
+    if (!e->shared_fresh_) continue;
+    e->shared_fresh_ = false;
+    detector_.OfferProvisional(e->shared_);
+    any = true;
+  }
+  return any;
+}
+
 void FlowStatsEngine::Poll() {
+  // Summaries first: the buckets they do not cover are in the rings by the
+  // time Drain() reads the watermarks.
+  const bool provisional = TakeProvisional();
   Drain();
   detector_.Poll();
-  const uint64_t opened =
-      detector_.stats().incidents_opened + detector_.stats().storms_opened;
+  if (provisional) detector_.EvaluateEarly();
+  // Early opens and final opens no early one announced (and storms).
+  const uint64_t opened = detector_.stats().opens_announced;
   if (opened > reported_opened_) {
     reported_opened_ = opened;
     if (on_opened_) on_opened_(opened);
@@ -150,6 +178,7 @@ void FlowStatsEngine::Poll() {
 void FlowStatsEngine::Finish(int64_t last_ts_ns) {
   Drain();
   detector_.Finish(last_ts_ns);
+  detector_.SettleEarly();
 }
 
 }  // namespace edgecap::pipeline

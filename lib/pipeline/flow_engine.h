@@ -17,9 +17,11 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "lib/flow/provisional.h"
 #include "lib/flow/worker.h"
 #include "lib/incident/detector.h"
 #include "lib/pipeline/engine.h"
@@ -47,10 +49,12 @@ class FlowWorkerEngine : public WorkerEngine {
                 parse::Bytes frame) override {
     worker_->Process(ts_ns, packet, frame);
     if (worker_->watermark_second() != published_ || pending_) Publish();
+    if (ts_ns >= next_summary_ns_) Summarize(ts_ns);
   }
   void AdvanceTime(int64_t ts_ns) override {
     worker_->Advance(ts_ns);
     if (worker_->watermark_second() != published_ || pending_) Publish();
+    if (ts_ns >= next_summary_ns_) Summarize(ts_ns);
   }
   void Quiescent() override {
     if (watcher_ != nullptr) watcher_->Quiesce();
@@ -67,6 +71,14 @@ class FlowWorkerEngine : public WorkerEngine {
   const flow::Worker& worker() const { return *worker_; }
   const FlowCounters& counters() const { return counters_; }
 
+  // Early opening (live): every `period_ns` of packet time the worker
+  // summarises the buckets it still holds (flow::ProvisionalTracker) for the
+  // stats lcore. Off unless enabled (offline output must not depend on it).
+  void EnableProvisional(int64_t period_ns) {
+    summary_period_ns_ = period_ns;
+    next_summary_ns_ = std::numeric_limits<int64_t>::min();
+  }
+
  private:
   friend class FlowStatsEngine;
   FlowWorkerEngine() = default;
@@ -74,6 +86,7 @@ class FlowWorkerEngine : public WorkerEngine {
   // Returns false while a bucket waits for room in the ring.
   bool Publish();
   void MirrorCounters();
+  void Summarize(int64_t ts_ns);
 
   std::unique_ptr<flow::Worker> worker_;
   flow::QueryWatcher* watcher_ = nullptr;
@@ -84,6 +97,16 @@ class FlowWorkerEngine : public WorkerEngine {
   alignas(64) std::atomic<int64_t> watermark_{
       std::numeric_limits<int64_t>::min()};
   FlowCounters counters_;
+
+  // Provisional summaries: built on the worker lcore, handed over in a slot
+  // the worker only try_locks (it never waits for the stats lcore).
+  int64_t summary_period_ns_ = 0;
+  int64_t next_summary_ns_ = std::numeric_limits<int64_t>::max();
+  flow::ProvisionalTracker tracker_;
+  flow::ProvisionalSummary building_;
+  std::mutex summary_mu_;
+  flow::ProvisionalSummary shared_;  // guarded by summary_mu_
+  bool shared_fresh_ = false;        // guarded by summary_mu_
 };
 
 class FlowStatsEngine : public StatsEngine {
@@ -111,6 +134,7 @@ class FlowStatsEngine : public StatsEngine {
 
  private:
   void Drain();
+  bool TakeProvisional();
 
   BucketObserver observer_;
   std::vector<FlowWorkerEngine*> workers_;

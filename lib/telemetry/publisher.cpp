@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "lib/incident/early.h"
 #include "lib/incident/json_writer.h"
 #include "lib/pipeline/port.h"
 
@@ -211,7 +212,10 @@ Json Publisher::Stats(int64_t packet_time_ns, bool final) const {
         {"closed", det.incidents_closed},
         {"listed", incidents_.size()},
         {"listed_open", listed_open},
-        {"listed_closed", incidents_.size() - listed_open}}},
+        {"listed_closed", incidents_.size() - listed_open},
+        {"early_opens", det.early_opens},
+        {"early_opens_confirmed", det.early_opens_confirmed},
+        {"early_opens_unconfirmed", det.early_opens_unconfirmed}}},
       {"servers_tracked", det.servers_tracked},
   };
 }
@@ -294,6 +298,16 @@ void Publisher::Publish(int64_t packet_time_ns, bool final) {
   s->servers = Servers();
   s->servers_tracked = board_.size();
   s->incidents = incidents_;
+  // While running, the incidents open right now follow the written ones
+  // (live, incidents are written when they close), early ones marked.
+  if (!final && sources_.stats != nullptr) {
+    for (const incident::OpenIncident& o :
+         sources_.stats->detector().OpenIncidents()) {
+      auto e = std::make_shared<IncidentEntry>(*MakeEntry(o.incident));
+      e->brief["early"] = o.early;
+      s->incidents.push_back(std::move(e));
+    }
+  }
   store_->Publish(std::move(s));
 }
 
