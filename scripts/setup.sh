@@ -8,10 +8,11 @@ packages=(
   build-essential meson ninja-build pkg-config clang lld
   libdpdk-dev dpdk libhyperscan-dev libabsl-dev libpcap-dev
   libgtest-dev libgmock-dev libbenchmark-dev libtomlplusplus-dev nlohmann-json3-dev
+  debhelper fakeroot dpkg-dev
   clang-format libclang-rt-14-dev python3
   # the real tools the tests drive
   tcpdump tshark dnsutils knot-dnsutils dnsperf unbound iptables iproute2
-  procps psmisc
+  procps psmisc systemd time
 )
 
 missing=()
