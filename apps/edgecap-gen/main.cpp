@@ -3,6 +3,7 @@
 //   edgecap-gen SCENARIO -o FILE.pcap [--seed N] [--packets N] [--nanosecond]
 //   edgecap-gen split FILE.pcap --queues N -o PREFIX
 //   edgecap-gen --list
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <fstream>
@@ -17,6 +18,7 @@
 #include "apps/edgecap-gen/scene.h"
 #include "apps/edgecap-gen/split.h"
 #include "apps/edgecap-gen/truth.h"
+#include "apps/edgecap-gen/watchlist.h"
 
 namespace edgecap::gen {
 namespace {
@@ -43,6 +45,7 @@ std::string TruthPath(const std::string& pcap) {
 
 absl::Status Generate(const Scenario& scenario, const std::string& path,
                       const ScenarioOptions& options, bool nanoseconds) {
+  const bool watchlist = scenario.name.starts_with("watchlist");
   Scene scene(options.seed, scenario.logs_transactions);
   scenario.build(&scene, options);
 
@@ -69,6 +72,24 @@ absl::Status Generate(const Scenario& scenario, const std::string& path,
   if (scenario.logs_transactions) {
     nlohmann::ordered_json incidents =
         ComputeIncidents(scene.log(), scene.last_time(), th);
+    if (watchlist) {
+      // edgecap's order: (first_seen, kind, server, rule); the scenario has
+      // no server incident at the same time as a watch-list one.
+      for (auto& i :
+           WatchlistIncidents(scene.log(), scene.last_time(), th.quiet)) {
+        incidents.push_back(std::move(i));
+      }
+      std::stable_sort(incidents.begin(), incidents.end(),
+                       [](const auto& a, const auto& b) {
+                         return std::make_pair(a["first_seen"], a["kind"]) <
+                                std::make_pair(b["first_seen"], b["kind"]);
+                       });
+      nlohmann::ordered_json hits = nlohmann::ordered_json::object();
+      for (const auto& [id, n] : WatchlistHits(scene.log())) {
+        hits[std::to_string(id)] = n;
+      }
+      truth["watchlist_hits"] = hits;
+    }
     if (scenario.expected_incidents >= 0 &&
         incidents.size() != static_cast<size_t>(scenario.expected_incidents)) {
       return absl::InternalError(
@@ -88,6 +109,18 @@ absl::Status Generate(const Scenario& scenario, const std::string& path,
   scene.WriteTo(writer->get());
   if (absl::Status s = (*writer)->Close(); !s.ok()) return s;
 
+  if (watchlist) {
+    // The scenario's watch lists, beside the capture.
+    const std::string base = TruthPath(path).substr(
+        0, TruthPath(path).size() - std::string_view(".truth.json").size());
+    for (const auto& [suffix, text] :
+         {std::pair{".rules", WatchlistRulesFile()},
+          std::pair{".domains", WatchlistDomainsFile()}}) {
+      std::ofstream f(base + suffix);
+      f << text;
+      if (!f) return absl::DataLossError(base + suffix + ": write failed");
+    }
+  }
   const std::string truth_path = TruthPath(path);
   std::ofstream out(truth_path);
   out << truth.dump(2) << "\n";

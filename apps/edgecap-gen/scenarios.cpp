@@ -4,6 +4,7 @@
 #include <string>
 
 #include "apps/edgecap-gen/malformed.h"
+#include "apps/edgecap-gen/watchlist.h"
 #include "apps/edgecap-gen/world.h"
 
 namespace edgecap::gen {
@@ -303,6 +304,13 @@ void Mix(Scene* scene, const ScenarioOptions& o) {
   }
 }
 
+void WatchlistLight(Scene* scene, const ScenarioOptions& o) {
+  Watchlist(scene, o, false);
+}
+void WatchlistLoad(Scene* scene, const ScenarioOptions& o) {
+  Watchlist(scene, o, true);
+}
+
 constexpr Scenario kScenarios[] = {
     {"seed", "the original incident's six packets", true, 1, Seed},
     {"outage", "ICMP port unreachable from one of four resolvers, 5 min", true,
@@ -324,6 +332,10 @@ constexpr Scenario kScenarios[] = {
      Malformed},
     {"mix", "throughput mix (--packets, default 1M), counts only", false, -1,
      Mix},
+    {"watchlist", "lookups of watch-listed names (writes .rules, .domains)",
+     true, 6, WatchlistLight},
+    {"watchlist-load", "the same among --packets of background traffic", true,
+     6, WatchlistLoad},
 };
 
 }  // namespace
