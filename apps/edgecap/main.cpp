@@ -297,6 +297,8 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
     return absl::UnimplementedError("--rules: built without lib/rules");
   }
 #endif
+  // From here a SIGHUP only asks for a reload (never the default: exit).
+  std::signal(SIGHUP, OnHangup);
   const unsigned lcores = 1 + plan->workers + (plan->hardware ? 0 : 1);
   const std::string profiles = ResolveProfileDir(o);
 
@@ -588,7 +590,6 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
 
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
-  std::signal(SIGHUP, OnHangup);
   pipeline::Pipeline pipe(config, pool, *clock, engine_ptrs, &stats, &g_stop);
   if (absl::Status s = pipe.Init(); !s.ok()) return s;
   const bool progress =
