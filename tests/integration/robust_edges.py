@@ -6,6 +6,7 @@
   robust_edges.py config  EDGECAP GEN   bad --config files
   robust_edges.py rules   EDGECAP GEN   bad --rules files
   robust_edges.py signals EDGECAP GEN   SIGINT/SIGTERM mid-run (live, veth in a netns)
+  robust_edges.py telemetry EDGECAP GEN garbage/oversized/concurrent requests
 
 A refused start-up must: exit non-zero, print exactly one line on stderr
 ("edgecap: ..."), name the file (and line, for config and rule files) and the
@@ -487,12 +488,141 @@ def signal_cases(edgecap, gen):
     return 0
 
 
+def telemetry_cases(edgecap, gen):
+    """Abuse of the telemetry socket while edgecap lingers after a capture:
+    random bytes, oversized and NUL-laden requests, 600 connections opened
+    and dropped (some before reading the reply), 16 concurrent clients over
+    the connection limit. Every request is served or refused, edgecap stays
+    up, its answers do not change, and SIGINT still ends it with exit 0."""
+    import random
+    import shutil
+    import socket
+    import threading
+    rng = random.Random(9)
+    prefix = f'robust-tel-{os.getpid()}'
+    path = f'/var/run/dpdk/{prefix}/dpdk_telemetry.v2'
+    with tempfile.TemporaryDirectory(prefix='edgecap-robust-') as d:
+        pcap = generate(gen, 'outage', d)
+        err = open(os.path.join(d, 'err'), 'w+')
+        p = subprocess.Popen([edgecap, '--pcap', pcap, '--linger', '--quiet',
+                              '--no-progress', '--file-prefix', prefix,
+                              '--incidents', os.path.join(d, 'inc.jsonl')],
+                             stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 120 and p.poll() is None:
+                err.seek(0)
+                if 'serving telemetry' in err.read():
+                    break
+                time.sleep(0.1)
+            if p.poll() is not None or not os.path.exists(path):
+                err.seek(0)
+                check('telemetry: edgecap lingers with a socket', False, err.read()[-300:])
+                return 1
+
+            def connect():
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+                s.settimeout(5)
+                s.connect(path)
+                s.recv(1024)  # hello
+                return s
+
+            def query(cmd):
+                s = connect()
+                try:
+                    s.send(cmd if isinstance(cmd, bytes) else cmd.encode())
+                    data = s.recv(65536)
+                    return json.loads(data.decode()) if data else None
+                finally:
+                    s.close()
+
+            def stable(stats):
+                return {k: v for k, v in stats.items()
+                        if k in ('packets', 'dns', 'icmp', 'transactions',
+                                 'incidents', 'drops')}
+
+            before = query('/edgecap/stats')['/edgecap/stats']
+            served = refused = 0
+
+            def abuse(payload):
+                nonlocal served, refused
+                try:
+                    r = query(payload)
+                    served += r is not None
+                    refused += r is None
+                except (OSError, ValueError):
+                    refused += 1
+
+            for _ in range(200):
+                abuse(bytes(rng.randrange(256) for _ in range(rng.randrange(1, 2000))))
+            for payload in [b'A' * 70000, b'/edgecap/stats,' + b'x' * 100000,
+                            b'/edgecap/stats\x00garbage', b'/edgecap/incident,\xff\xfe',
+                            b'/' * 1024, b'/edgecap/servers,' + b'9' * 5000,
+                            b'/edgecap/incidents,-1', b'/edgecap/incidents,18446744073709551616',
+                            b'/help,/edgecap/stats', b'/info', b'/', b',']:
+                abuse(payload)
+            for i in range(600):  # dropped connections
+                try:
+                    s = connect()
+                    if i % 2:
+                        s.send(b'/edgecap/servers,256')
+                    s.close()
+                except OSError:
+                    refused += 1
+            errors = []
+
+            def client(k):
+                nonlocal served, refused
+                for j in range(100):
+                    cmd = rng.choice(['/edgecap/stats', '/edgecap/workers',
+                                      '/edgecap/servers,256', '/edgecap/incidents',
+                                      '/edgecap/incident,edgecap-1', '/edgecap/config',
+                                      '/edgecap/servers,abc'])
+                    try:
+                        r = query(cmd)
+                        served += r is not None
+                    except (OSError, ValueError) as e:
+                        refused += 1
+                        if len(errors) < 3:
+                            errors.append(repr(e))
+            threads = [threading.Thread(target=client, args=(k,)) for k in range(16)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            alive = p.poll() is None
+            check('telemetry: edgecap survives garbage, oversized, dropped and '
+                  'concurrent requests', alive,
+                  f'{served} served, {refused} refused or dropped {errors}')
+            if alive:
+                after = query('/edgecap/stats')['/edgecap/stats']
+                check('telemetry: answers unchanged afterwards',
+                      stable(after) == stable(before) and bool(stable(before)))
+                inc = query('/edgecap/incidents')
+                check('telemetry: incidents still served', bool(inc))
+            p.send_signal(signal.SIGINT)
+            try:
+                rc = p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                rc = None
+            err.seek(0)
+            check('telemetry: SIGINT ends the linger with exit 0', rc == 0,
+                  f'exit {rc}: {err.read()[-300:]}')
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+    return 0
+
+
 def main():
     mode, edgecap, gen = sys.argv[1:4]
     if mode == 'send':
         return send_cases(edgecap)
     fn = {'pcap': pcap_cases, 'options': options_cases, 'config': config_cases,
-          'rules': rules_cases, 'signals': signal_cases}[mode]
+          'rules': rules_cases, 'signals': signal_cases,
+          'telemetry': telemetry_cases}[mode]
     rc = fn(edgecap, gen)
     if rc == 77:
         return 77
