@@ -96,8 +96,9 @@ def refused(name, cmd, needles, d, timeout=120):
         problems.append('exit 0')
     if len(lines) != 1 or not lines[0].startswith('edgecap: '):
         problems.append(f'{len(lines)} stderr lines')
-    for n in needles:
-        if not lines or n not in lines[0]:
+    for n in needles:  # a tuple: any of its strings
+        if not lines or not any(x in lines[0] for x in
+                                (n if isinstance(n, tuple) else (n,))):
             problems.append(f'no {n!r} in the message')
     for p in (inc, rep):
         with open(p, 'rb') as f:
@@ -256,34 +257,42 @@ def options_cases(edgecap, gen):
 def config_cases(edgecap, gen):
     with tempfile.TemporaryDirectory(prefix='edgecap-robust-') as d:
         pcap = generate(gen, 'seed', d)
+        # The sectioned format of options.cpp's ConfigKeys(): [input], [cpu],
+        # [eal], [output], [rules], [thresholds], [telemetry], [[port]].
         cases = [
-            ('unknown-key', 'workers = 2\n\nfrobnicate = 1\n', 3, ['frobnicate']),
-            ('wrong-type', 'window = 30\nworkers = "two"\n', 2, ['workers']),
-            ('bad-value', '# settings\nworkers = 0\n', 2, ['workers', "'0'"]),
-            ('bad-ratio', 'min_failure_ratio = 2.5\n', 1, ['min_failure_ratio']),
-            ('flag-string', 'quiet = "yes"\n', 1, ['quiet']),
-            ('value-bool', '\nworkers = true\n', 2, ['workers']),
-            ('table', 'workers = 1\n[thresholds]\nwindow = 30\n', 2, ['thresholds']),
-            ('datetime', 'window = 1979-05-27T07:32:00Z\n', 1, ['window']),
-            ('array-ints', 'pcap = [1, 2]\n', 1, ['pcap']),
-            ('array-for-scalar', 'workers = [1, 2]\n', 1, ['workers']),
-            ('syntax', 'workers = 2\nwindow = = 3\n', 2, []),
-            ('unterminated', 'workers = 2\nincidents = "x.jsonl\n', 2, []),
-            ('duplicate', 'workers = 2\nworkers = 3\n', 2, ['workers']),
+            ('unknown-key', '[cpu]\nworkers = 2\n\nfrobnicate = 1\n', 4, ['frobnicate']),
+            ('unknown-section', '[cpu]\nworkers = 1\n[nonsense]\nwindow = 30\n',
+             (3, 4), ['nonsense']),
+            ('flat-key', '# old style\nworkers = 2\n', 2, ['workers']),
+            ('section-as-value', 'cpu = 3\n', 1, ['cpu']),
+            ('wrong-type', '[thresholds]\nwindow = 30\n[cpu]\nworkers = "two"\n', 4,
+             ['workers']),
+            ('bad-value', '# settings\n[cpu]\nworkers = 0\n', 3, ['workers', "'0'"]),
+            ('bad-ratio', '[thresholds]\nmin_failure_ratio = 2.5\n', 2,
+             ['min_failure_ratio']),
+            ('flag-string', '[output]\nquiet = "yes"\n', 2, ['quiet']),
+            ('value-bool', '[cpu]\n\nworkers = true\n', 3, ['workers']),
+            ('datetime', '[thresholds]\nwindow = 1979-05-27T07:32:00Z\n', 2, ['window']),
+            ('array-ints', '[input]\npcap = [1, 2]\n', 2, ['pcap']),
+            ('array-for-scalar', '[cpu]\nworkers = [1, 2]\n', 2, ['workers']),
+            ('syntax', '[cpu]\nworkers = 2\nwindow = = 3\n', 3, []),
+            ('unterminated', '[output]\nincidents = "x.jsonl\n', 2, []),
+            ('duplicate', '[cpu]\nworkers = 2\nworkers = 3\n', 3, ['workers']),
             ('binary', '\x00\x01\x02garbage\n', 1, []),
-            ('nested-setting', 'config = "other.toml"\n', 1, ['config']),
+            ('nested-setting', '[input]\nconfig = "other.toml"\n', 2, ['config']),
         ]
         for name, text, line, needles in cases:
             path = os.path.join(d, f'{name}.toml')
             with open(path, 'w') as f:
                 f.write(text)
+            lines = line if isinstance(line, tuple) else (line,)
             refused(f'config: {name}', [edgecap, '--config', path, '--pcap', pcap],
-                    [f'{name}.toml:{line}:'] + needles, d)
+                    [tuple(f'{name}.toml:{n}:' for n in lines)] + needles, d)
         # A good file is accepted and the command line overrides it.
         good = os.path.join(d, 'good.toml')
         with open(good, 'w') as f:
-            f.write(f'pcap = ["{pcap}"]\nworkers = 2\nquiet = true\n'
-                    'min_failure_ratio = 0.5\n')
+            f.write(f'[input]\npcap = ["{pcap}"]\n[cpu]\nworkers = 2\n'
+                    '[output]\nquiet = true\n[thresholds]\nmin_failure_ratio = 0.5\n')
         r = run([edgecap, '--config', good, '--workers', '1', '--no-progress'])
         check('config: good file accepted', r.returncode == 0 and r.stdout == '',
               f'exit {r.returncode} {r.stderr.strip()[:200]}')
