@@ -26,6 +26,13 @@ class WorkerEngine {
   virtual void OnPacket(int64_t ts_ns, const parse::Packet& packet,
                         parse::Bytes frame) = 0;
 
+  // A burst of packets this worker owns, in order: the same as OnPacket() on
+  // each. Engines override it to overlap memory latency across packets.
+  virtual void OnBurst(const int64_t* ts_ns, const parse::Packet* packets,
+                       const parse::Bytes* frames, uint16_t n) {
+    for (uint16_t i = 0; i < n; ++i) OnPacket(ts_ns[i], packets[i], frames[i]);
+  }
+
   // Watermark: no packet older than `ts_ns` will reach this worker any more.
   // Called with non-decreasing times, also when the worker has seen nothing
   // (its watermark follows the dispatcher's time or the other queues').

@@ -33,10 +33,10 @@ namespace edgecap::pipeline {
 // packet time and at the end, so reading never touches worker state.
 struct alignas(64) FlowCounters {
   std::atomic<uint64_t> packets{0}, dns_queries{0}, dns_responses{0},
-      dns_undecodable{0}, retries{0}, unmatched_responses{0},
-      late_responses{0}, icmp_errors{0}, icmp_matched{0}, icmp_orphans{0},
-      tcp_syns{0}, tcp_refused{0}, timeouts{0}, evictions{0},
-      table_entries{0}, table_capacity{0};
+      dns_undecodable{0}, retries{0}, unmatched_responses{0}, late_responses{0},
+      icmp_errors{0}, icmp_matched{0}, icmp_orphans{0}, tcp_syns{0},
+      tcp_refused{0}, timeouts{0}, evictions{0}, table_entries{0},
+      table_capacity{0};
 };
 
 class FlowWorkerEngine : public WorkerEngine {
@@ -50,6 +50,12 @@ class FlowWorkerEngine : public WorkerEngine {
     worker_->Process(ts_ns, packet, frame);
     if (worker_->watermark_second() != published_ || pending_) Publish();
     if (ts_ns >= next_summary_ns_) Summarize(ts_ns);
+  }
+  void OnBurst(const int64_t* ts_ns, const parse::Packet* packets,
+               const parse::Bytes* frames, uint16_t n) override {
+    worker_->ProcessBurst(ts_ns, packets, frames, n);
+    if (worker_->watermark_second() != published_ || pending_) Publish();
+    if (n > 0 && ts_ns[n - 1] >= next_summary_ns_) Summarize(ts_ns[n - 1]);
   }
   void AdvanceTime(int64_t ts_ns) override {
     worker_->Advance(ts_ns);

@@ -28,6 +28,15 @@ struct LaunchArg {
   uint16_t worker;
 };
 
+// A worker's own packets of one burst, decoded, for WorkerEngine::OnBurst.
+struct Batch {
+  uint16_t n = 0;
+  int64_t ts[kMaxBurst];
+  parse::Packet packets[kMaxBurst];
+  parse::Bytes frames[kMaxBurst];
+  rte_mbuf* mbufs[kMaxBurst];
+};
+
 parse::Bytes FrameOf(const rte_mbuf* m) {
   // net_pcap chains mbufs only for frames over the mbuf's room (jumbo); the
   // first segment holds every header edgecap decodes.
@@ -206,6 +215,15 @@ void Pipeline::HardwareWorker(uint16_t w) {
     bytes += m->pkt_len;
     rte_pktmbuf_free(m);
   };
+  Batch batch;
+  auto flush = [&]() {
+    if (batch.n == 0) return;
+    engine.OnBurst(batch.ts, batch.packets, batch.frames, batch.n);
+    for (uint16_t i = 0; i < batch.n; ++i) bytes += batch.mbufs[i]->pkt_len;
+    packets += batch.n;
+    rte_pktmbuf_free_bulk(batch.mbufs, batch.n);
+    batch.n = 0;
+  };
   auto drain = [&]() {
     unsigned got;
     bool any = false;
@@ -256,19 +274,22 @@ void Pipeline::HardwareWorker(uint16_t w) {
     while (pos < count && PacketClock::Time(bufs[pos]) <= others) {
       rte_mbuf* m = bufs[pos++];
       busy = true;
-      last_own = std::max(last_own, PacketClock::Time(m));
-      const parse::Anomaly a =
-          parse::DecodeFrame(config_.link, FrameOf(m), &packet);
-      const uint16_t owner =
-          (n > 1 && packet.is_icmp_error) ? OwnerOf(packet, n) : w;
+      const int64_t ts = PacketClock::Time(m);
+      last_own = std::max(last_own, ts);
+      parse::Packet& p = batch.packets[batch.n];
+      const parse::Bytes frame = FrameOf(m);
+      const parse::Anomaly a = parse::DecodeFrame(config_.link, frame, &p);
+      const uint16_t owner = (n > 1 && p.is_icmp_error) ? OwnerOf(p, n) : w;
       if (owner == w) {
         local.anomalies.Count(a);
-        Deliver(w, m, packet);
-        ++packets;
-        bytes += m->pkt_len;
-        rte_pktmbuf_free(m);
+        batch.ts[batch.n] = ts;
+        batch.frames[batch.n] = frame;
+        batch.mbufs[batch.n++] = m;
         continue;
       }
+      // Our earlier packets first: waiting on the owner's ring below drains
+      // our own ring, whose packets are no older than them.
+      flush();
       // The owner decodes it again; the anomaly is counted there.
       ++out;
       if (config_.offline) {
@@ -283,6 +304,7 @@ void Pipeline::HardwareWorker(uint16_t w) {
         rte_pktmbuf_free(m);
       }
     }
+    flush();
     // Everything still to come is no older than our next packet and the
     // other workers' heads.
     const int64_t own_next =
@@ -332,7 +354,7 @@ void Pipeline::SoftwareWorker(uint16_t w) {
   void* msgs[kMaxBurst];
   int64_t watermark = std::numeric_limits<int64_t>::min();
   uint64_t packets = 0, bytes = 0, bursts = 0, polls = 0, idle_polls = 0;
-  parse::Packet packet;
+  Batch batch;
   while (true) {
     engine.Quiescent();
     counters.polls.store(++polls, std::memory_order_relaxed);
@@ -344,12 +366,18 @@ void Pipeline::SoftwareWorker(uint16_t w) {
         rte_ring_sc_dequeue_burst(inbound, msgs, config_.burst, nullptr);
     for (unsigned i = 0; i < got; ++i) {
       rte_mbuf* m = static_cast<rte_mbuf*>(msgs[i]);
+      batch.mbufs[i] = m;
+      batch.ts[i] = PacketClock::Time(m);
+      batch.frames[i] = FrameOf(m);
       local.anomalies.Count(
-          parse::DecodeFrame(config_.link, FrameOf(m), &packet));
-      Deliver(w, m, packet);
-      ++packets;
+          parse::DecodeFrame(config_.link, batch.frames[i], &batch.packets[i]));
       bytes += m->pkt_len;
-      rte_pktmbuf_free(m);
+    }
+    if (got > 0) {
+      engine.OnBurst(batch.ts, batch.packets, batch.frames,
+                     static_cast<uint16_t>(got));
+      packets += got;
+      rte_pktmbuf_free_bulk(batch.mbufs, got);
     }
     if (got > 0) {
       counters.packets.store(packets, std::memory_order_relaxed);
