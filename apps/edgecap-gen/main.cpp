@@ -1,6 +1,7 @@
 // edgecap-gen: deterministic scenario captures with ground truth.
 //
 //   edgecap-gen SCENARIO -o FILE.pcap [--seed N] [--packets N] [--nanosecond]
+//               [--clients N] [--servers N]   (mix: cost-growth populations)
 //   edgecap-gen split FILE.pcap --queues N -o PREFIX
 //   edgecap-gen --list
 #include <algorithm>
@@ -26,6 +27,7 @@ namespace {
 constexpr char kUsage[] =
     "usage: edgecap-gen SCENARIO -o FILE.pcap [--seed N] [--packets N] "
     "[--nanosecond]\n"
+    "       (mix only: [--clients N] [--servers N] distinct addresses)\n"
     "       edgecap-gen split FILE.pcap --queues N -o PREFIX\n"
     "       edgecap-gen --list\n"
     "Writes FILE.pcap and its ground truth FILE.truth.json.\n";
@@ -176,6 +178,16 @@ int Main(int argc, char** argv) {
     } else if (a == "--packets" && has_value) {
       if (!ParseUint(args[++i], &options.packets) || options.packets == 0) {
         return Usage("bad --packets");
+      }
+    } else if (a == "--clients" && has_value && !split) {
+      if (!ParseUint(args[++i], &options.clients) || options.clients == 0 ||
+          options.clients > (1u << 24)) {
+        return Usage("bad --clients (1..16777216)");
+      }
+    } else if (a == "--servers" && has_value && !split) {
+      if (!ParseUint(args[++i], &options.servers) || options.servers == 0 ||
+          options.servers > (1u << 24)) {
+        return Usage("bad --servers (1..16777216)");
       }
     } else if (a == "--queues" && has_value && split) {
       if (!ParseUint(args[++i], &queues)) return Usage("bad --queues");

@@ -271,13 +271,27 @@ void Seed(Scene* scene, const ScenarioOptions&) {
 // 50 servers, 20000 names; outcomes in rough resolver proportions.
 void Mix(Scene* scene, const ScenarioOptions& o) {
   Rng* rng = &scene->rng();
-  const World v4 = MakeWorld(rng, false, 5000, 20000);
-  World v6 = MakeWorld(rng, true, 2000, 1);
+  World v4 = MakeWorld(rng, false, o.clients ? 1 : 5000, 20000);
+  World v6 = MakeWorld(rng, true, o.clients ? 1 : 2000, 1);
   v6.names = v4.names;
+  if (o.clients != 0) {
+    // Sequential addresses: MakeWorld draws from a /16, too small for 1M.
+    const uint64_t n6 = std::max<uint64_t>(1, o.clients * 2 / 7);
+    const uint64_t n4 = std::max<uint64_t>(1, o.clients - n6);
+    v4.clients.clear();
+    v6.clients.clear();
+    for (uint64_t i = 0; i < n4; ++i)
+      v4.clients.push_back(Ip::V4(0x0a000001u + static_cast<uint32_t>(i)));
+    for (uint64_t i = 0; i < n6; ++i)
+      v6.clients.push_back(Ip::V6(0xd, 1 + static_cast<uint32_t>(i)));
+  }
+  const uint64_t n6 = o.servers ? std::max<uint64_t>(1, o.servers / 5) : 10;
+  const uint64_t n4 =
+      o.servers ? std::max<uint64_t>(1, o.servers - o.servers / 5) : 40;
   std::vector<Ip> servers4, servers6;
-  for (uint32_t i = 0; i < 40; ++i)
+  for (uint32_t i = 0; i < n4; ++i)
     servers4.push_back(Ip::V4(0xcb007100u + 10 + i));
-  for (uint32_t i = 0; i < 10; ++i) servers6.push_back(Ip::V6(0x53, 0x100 + i));
+  for (uint32_t i = 0; i < n6; ++i) servers6.push_back(Ip::V6(0x53, 0x100 + i));
   scene->Reserve(o.packets);
   int64_t t = kT0;
   while (scene->frame_count() < o.packets) {

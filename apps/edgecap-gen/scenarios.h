@@ -23,6 +23,11 @@ inline constexpr int64_t kDay = 1710374400LL * kSec;
 struct ScenarioOptions {
   uint64_t seed = 1;
   uint64_t packets = 1000000;  // `mix` only
+  // `mix` only, 0: its usual 7000 clients and 50 servers. Otherwise that
+  // many distinct clients (5/7 IPv4, 2/7 IPv6) and servers (4/5 IPv4), for
+  // measuring cost growth.
+  uint64_t clients = 0;
+  uint64_t servers = 0;
 };
 
 struct Scenario {
