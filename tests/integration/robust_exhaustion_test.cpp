@@ -24,6 +24,20 @@ using flow::testing::V4;
 
 constexpr int64_t kT0 = 1710421200LL * kNsPerSecond;
 
+// AddressSanitizer holds freed memory in quarantine (256 MB), so RSS says
+// nothing about our bounds there; the structural bounds are checked anyway.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kRssMeaningful = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kRssMeaningful = false;
+#else
+constexpr bool kRssMeaningful = true;
+#endif
+#else
+constexpr bool kRssMeaningful = true;
+#endif
+
 uint64_t RssKb() {
   std::ifstream in("/proc/self/status");
   std::string line;
@@ -118,7 +132,9 @@ TEST(RobustExhaustion, DistinctServersFlood) {
   EXPECT_LE(tracked_max, bound) << "servers tracked grows without bound";
   // Dropped servers (over max_servers_per_bucket) are counted.
   EXPECT_GT(res.detector_stats.dropped_details, 0u);
-  EXPECT_LT(rss_end, rss_mid + 64 * 1024) << rss_mid << " -> " << rss_end;
+  if (kRssMeaningful) {
+    EXPECT_LT(rss_end, rss_mid + 64 * 1024) << rss_mid << " -> " << rss_end;
+  }
 
   ASSERT_EQ(res.incidents.size(), 1u) << res.jsonl.substr(0, 2000);
   ExpectOutage(res.incidents[0], 800);
