@@ -17,6 +17,8 @@ import tempfile
 
 def main():
     fuzzer, seeder, corpus, seconds = sys.argv[1:5]
+    # scripts/test.sh: EDGECAP_FUZZ_SECONDS bounds every target alike.
+    seconds = os.environ.get('EDGECAP_FUZZ_SECONDS', seconds)
     captures = sorted(glob.glob(os.path.join(corpus, '*.pcap')) +
                       glob.glob(os.path.join(corpus, '*.pcapng')))
     if not captures:
