@@ -129,10 +129,14 @@ absl::StatusOr<Input> CheckCaptures(const std::vector<std::string>& files) {
       ++n;
       in.max_frame = std::max(in.max_frame, r.bytes.size());
     }
-    // A cut last record still lets us read the ones before it: warn, go on.
+    // A cut or corrupt record still lets us analyse the ones before it (what
+    // an operator wants from a capture cut by a full disk): warn, go on.
     if (!f->status().ok()) {
-      std::fprintf(stderr, "edgecap: warning: %s\n",
-                   std::string(f->status().message()).c_str());
+      std::fprintf(stderr,
+                   "edgecap: warning: %s; analysing the %llu records before "
+                   "it\n",
+                   std::string(f->status().message()).c_str(),
+                   static_cast<unsigned long long>(n));
     }
     in.records.push_back(n);
   }
