@@ -145,8 +145,8 @@ void Worker::Recycle(std::unique_ptr<Bucket> bucket) {
 void Worker::Advance(int64_t ts) {
   // Sweep ticks are seconds by default (sweep period 2 s); live runs use a
   // shorter period so that timeouts are seen soon after they happen.
-  const int64_t tick = std::max<int64_t>(
-      1, std::min(kNsPerSecond, config_.sweep_period_ns / 2));
+  const int64_t tick =
+      std::max<int64_t>(1, std::min(kNsPerSecond, config_.sweep_period_ns / 2));
   const int64_t t = ts >= 0 ? ts / tick : -((-ts + tick - 1) / tick);
   if (now_ns_ == INT64_MIN) {
     now_ns_ = ts;
@@ -333,10 +333,27 @@ const Frame* Worker::FrameAt(uint32_t seq) const {
 }
 
 uint32_t Worker::QuestionHash(const parse::DnsMessage& m) const {
-  uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t{m.qtype} << 16 | m.qclass);
-  for (size_t i = 0; i < m.qname_length; ++i) {
-    h = (h ^ static_cast<uint8_t>(m.qname_text[i])) * 0x100000001b3ull;
+  // Eight bytes per multiply (byte-wise FNV was 4% of a worker's time); only
+  // ever compared with another QuestionHash, never stored outside the table.
+  auto mix = [](uint64_t a, uint64_t b) {
+    const unsigned __int128 p = static_cast<unsigned __int128>(a) * b;
+    return static_cast<uint64_t>(p) ^ static_cast<uint64_t>(p >> 64);
+  };
+  const size_t n = m.qname_length;
+  uint64_t h = 0x9e3779b97f4a7c15ull ^
+               (uint64_t{m.qtype} << 16 | m.qclass | uint64_t{n} << 32);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x;
+    std::memcpy(&x, m.qname_text + i, 8);
+    h = mix(h ^ x, 0xbf58476d1ce4e5b9ull);
   }
+  if (i < n) {
+    uint64_t x = 0;
+    std::memcpy(&x, m.qname_text + i, n - i);
+    h = mix(h ^ x, 0x94d049bb133111ebull);
+  }
+  h = mix(h, 0x2545f4914f6cdd1dull);
   return static_cast<uint32_t>(h ^ (h >> 32));
 }
 
