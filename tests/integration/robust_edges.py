@@ -495,6 +495,10 @@ def signal_cases(edgecap, gen):
         cleanup()
         for s, h in old.items():
             signal.signal(s, h)
+        # EAL leaves its runtime directories behind; these are ours.
+        import shutil
+        for name in ('SIGINT', 'SIGTERM'):
+            shutil.rmtree(f'/var/run/dpdk/{ns}-{name}', ignore_errors=True)
     return 0
 
 
