@@ -314,10 +314,8 @@ def rules_cases(edgecap, gen):
             return
         r = run([edgecap, '--pcap', pcap, '--rules', os.path.join(d, 'none.rules'),
                  '--quiet', '--no-progress'])
-        if r.returncode == 0:
-            # Until the rules work wires --rules into edgecap.
-            print('SKIP: edgecap accepts a missing --rules file: rules not loaded yet')
-            return 77
+        check('rules: a missing rule file is refused', r.returncode != 0,
+              r.stderr.strip())
         cases = [
             ('bad-flag.rules', '# ok\n1:/abc/q\n', 2, []),
             ('bad-regex.rules', '1:/abc/\n2:/(unclosed/\n', 2, []),
