@@ -20,16 +20,6 @@ uint64_t Fold(const std::array<uint8_t, 16>& b) {
   return static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64);
 }
 
-// ServerKey's defaulted == calls memcmp for the address bytes (8% of a
-// worker's time in the replay benchmark).
-inline bool SameServer(const ServerKey& a, const ServerKey& b) {
-  uint64_t x[2], y[2];
-  std::memcpy(x, a.ip.bytes.data(), 16);
-  std::memcpy(y, b.ip.bytes.data(), 16);
-  return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0 && a.port == b.port &&
-         a.ip.version == b.ip.version && a.transport == b.transport;
-}
-
 void CopyFrame(int64_t ts, parse::Bytes bytes, Frame* out) {
   out->ts_ns = ts;
   out->length =
@@ -112,7 +102,7 @@ ServerCounters* Worker::CountersFor(Bucket* b, const ServerKey& server) {
       b->servers.back().server = server;
       return &b->servers.back();
     }
-    if (SameServer(b->servers[v].server, server)) return &b->servers[v];
+    if (b->servers[v].server == server) return &b->servers[v];
   }
 }
 
