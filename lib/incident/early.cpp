@@ -3,38 +3,14 @@
 #include <algorithm>
 #include <utility>
 
+#include "lib/incident/classify.h"
 #include "lib/incident/detector.h"
 
 namespace edgecap::incident {
 namespace {
 
-using flow::Fail;
 using flow::kFailCount;
-using flow::kNsPerSecond;
 using flow::SecondOf;
-
-// Same order of evidence as the record's kind (docs/detection.md).
-Kind EarlyKind(const std::array<uint64_t, kFailCount>& f) {
-  static constexpr std::pair<Fail, Kind> kIcmp[] = {
-      {Fail::kIcmpPort, Kind::kPortUnreachable},
-      {Fail::kIcmpAdmin, Kind::kAdminProhibited},
-      {Fail::kIcmpHost, Kind::kHostUnreachable},
-      {Fail::kIcmpNet, Kind::kNetUnreachable}};
-  uint64_t best = 0;
-  Kind kind = Kind::kTimeout;
-  for (const auto& [fail, k] : kIcmp) {
-    if (f[static_cast<int>(fail)] > best) {
-      best = f[static_cast<int>(fail)];
-      kind = k;
-    }
-  }
-  if (best > 0) return kind;
-  if (f[static_cast<int>(Fail::kTcpRefused)] > 0) return Kind::kTcpRefused;
-  const uint64_t sf = f[static_cast<int>(Fail::kServfail)];
-  const uint64_t rf = f[static_cast<int>(Fail::kRefused)];
-  if (sf + rf > 0) return rf > sf ? Kind::kRefused : Kind::kServfail;
-  return Kind::kTimeout;
-}
 
 // One server's provisional (or not yet processed) counts in one second.
 struct Part {
@@ -153,10 +129,8 @@ void Detector::EvaluateEarly() {
       e.answered = std::max(e.answered, sum.answered);
       continue;
     }
-    if (provisional_failed == 0 || failed < config_.min_failures ||
-        static_cast<double>(failed) <
-            config_.min_failure_ratio *
-                static_cast<double>(failed + answered)) {
+    if (provisional_failed == 0 ||
+        !MeetsOpenThresholds(config_, failed, answered)) {
       continue;
     }
     sum.opened_ns = now_ns;
@@ -195,19 +169,14 @@ std::vector<OpenIncident> Detector::OpenIncidents() const {
       o.opened_ns = e.opened_ns;
       Incident& i = o.incident;
       i.open = true;
-      i.kind = EarlyKind(e.failures);
+      i.kind = KindOfFailures(e.failures);
       i.server = key;
       i.first_seen_ns = e.first_seen_ns;
       i.last_seen_ns = e.last_seen_ns;
       i.queries = e.queries;
       i.answered = e.answered;
       i.failures = e.failures;
-      const uint64_t failed = i.failed();
-      const double ratio = failed == 0
-                               ? 0.0
-                               : static_cast<double>(failed) /
-                                     static_cast<double>(failed + e.answered);
-      i.severity = ratio >= 0.9 ? "critical" : ratio >= 0.5 ? "major" : "minor";
+      i.severity = FailureSeverity(i.failed(), e.answered);
       out.push_back(std::move(o));
     }
   }

@@ -4,17 +4,18 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "lib/incident/affected.h"
 #include "lib/parse/evidence.h"
 
 namespace edgecap::incident {
 
 struct WatchlistTracker::Open {
+  explicit Open(const DetectorConfig& config) : affected(config) {}
+
   std::string label, severity;
   int64_t first_seen = 0, last_seen = 0;
   uint64_t queries = 0;
-  absl::flat_hash_set<parse::IpAddress> clients;
-  uint64_t clients_beyond = 0;
-  absl::flat_hash_map<std::pair<std::string, uint16_t>, uint64_t> qnames;
+  AffectedTally affected;
   // The first and the latest matching query whose frame a worker kept.
   bool has_first_frame = false, has_last_frame = false;
   flow::Frame first_frame, last_frame;
@@ -65,7 +66,7 @@ void WatchlistTracker::AddSecond(std::span<const flow::Bucket* const> buckets,
       it = open_.end();
     }
     if (it == open_.end()) {
-      auto o = std::make_unique<Open>();
+      auto o = std::make_unique<Open>(config_);
       o->label = std::string(b.Name(r.label_offset, r.label_length));
       o->severity = std::string(b.Name(r.severity_offset, r.severity_length));
       o->first_seen = r.query_ns;
@@ -82,18 +83,7 @@ void WatchlistTracker::AddSecond(std::span<const flow::Bucket* const> buckets,
     Open& o = *it->second;
     o.last_seen = std::max(o.last_seen, r.query_ns);
     ++o.queries;
-    if (o.clients.size() < config_.max_exact_clients) {
-      o.clients.insert(r.client);
-    } else if (!o.clients.contains(r.client)) {
-      ++o.clients_beyond;  // an estimate beyond the exact limit
-    }
-    const std::string_view name = b.Name(r.qname_offset, r.qname_length);
-    auto q = o.qnames.find(std::make_pair(std::string(name), r.qtype));
-    if (q != o.qnames.end()) {
-      ++q->second;
-    } else if (o.qnames.size() < config_.max_tracked_qnames) {
-      o.qnames.emplace(std::make_pair(std::string(name), r.qtype), 1);
-    }
+    o.affected.Add(r.client, b.Name(r.qname_offset, r.qname_length), r.qtype);
     if (r.frame >= 0 && static_cast<size_t>(r.frame) < b.watch_frames.size()) {
       const flow::Frame& f = b.watch_frames[r.frame];
       if (!o.has_first_frame) {
@@ -136,27 +126,7 @@ void WatchlistTracker::Emit(const Key& key, Open& o, bool open,
   inc.first_seen_ns = o.first_seen;
   inc.last_seen_ns = o.last_seen;
   inc.queries = o.queries;
-  inc.client_count = o.clients.size() + o.clients_beyond;
-  std::vector<parse::IpAddress> sorted(o.clients.begin(), o.clients.end());
-  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
-    return flow::CompareIp(a, b) < 0;
-  });
-  if (sorted.size() > static_cast<size_t>(config_.client_sample)) {
-    sorted.resize(config_.client_sample);
-  }
-  inc.client_sample = std::move(sorted);
-  std::vector<QnameCount> names;
-  names.reserve(o.qnames.size());
-  for (const auto& [k, n] : o.qnames) names.push_back({k.first, k.second, n});
-  auto less = [](const QnameCount& a, const QnameCount& b) {
-    if (a.count != b.count) return a.count > b.count;
-    if (a.name != b.name) return a.name < b.name;
-    return a.qtype < b.qtype;
-  };
-  const size_t top = std::min<size_t>(names.size(), config_.top_qnames);
-  std::partial_sort(names.begin(), names.begin() + top, names.end(), less);
-  names.resize(top);
-  inc.qnames = std::move(names);
+  o.affected.FillRecord(config_, &inc);
   for (const auto* f : {&o.first_frame, &o.last_frame}) {
     if ((f == &o.first_frame ? o.has_first_frame : o.has_last_frame) &&
         f->length > 0) {
