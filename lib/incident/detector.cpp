@@ -5,7 +5,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "lib/incident/affected.h"
+#include "lib/incident/classify.h"
 #include "lib/incident/early.h"
+#include "lib/incident/storm.h"
 #include "lib/parse/evidence.h"
 
 namespace edgecap::incident {
@@ -16,13 +19,10 @@ using flow::kFailCount;
 using flow::kNsPerSecond;
 using flow::SecondOf;
 
-struct FailDetail {
-  Fail kind = Fail::kTimeout;
-  parse::IpAddress client, reporter;
-  uint16_t client_port = 0, txid = 0, qtype = 0;
+// A failed transaction as the detector keeps it: what a record's example
+// holds (`valid` unused), and whether the worker kept the name at all.
+struct FailDetail : Example {
   bool has_qname = false;
-  int64_t query_ns = 0, evidence_ns = 0;
-  std::string qname;
 };
 
 bool DetailLess(const FailDetail& a, const FailDetail& b) {
@@ -52,12 +52,6 @@ FailDetail ToDetail(const flow::Bucket& b, const flow::FailureRecord& r) {
   return d;
 }
 
-std::string ParentDomain(std::string_view qname) {
-  const size_t dot = qname.find('.');
-  if (dot == std::string_view::npos || dot + 1 >= qname.size()) return {};
-  return std::string(qname.substr(dot + 1));
-}
-
 void MergeEvidence(const flow::ServerEvidence& in, bool* has,
                    flow::ServerEvidence* out) {
   if (!*has) {
@@ -73,37 +67,39 @@ void MergeEvidence(const flow::ServerEvidence& in, bool* has,
 
 // What an open incident has counted so far.
 struct Detector::Accum {
+  explicit Accum(const DetectorConfig& config) : affected(config) {}
+
   uint64_t queries = 0, answered = 0, nxdomain = 0;
   std::array<uint64_t, kFailCount> failures{};
   int64_t first_seen = 0;
   int64_t last_seen = INT64_MIN;
   int64_t max_answered_ns = INT64_MIN;
-  absl::flat_hash_set<parse::IpAddress> clients;
-  uint64_t clients_beyond = 0;  // distinct clients not kept exactly
-  absl::flat_hash_map<std::pair<std::string, uint16_t>, uint64_t> qnames;
+  AffectedTally affected;
   absl::flat_hash_set<parse::IpAddress> reporters;
-  absl::flat_hash_map<flow::ServerKey, uint64_t> responders;  // storms
   bool has_evidence = false;
   flow::ServerEvidence evidence;
   Example example;
-  size_t max_clients = 0, max_qnames = 0;
 
-  void AddDescribed(const parse::IpAddress& client, bool has_qname,
-                    const std::string& qname, uint16_t qtype) {
-    if (clients.size() < max_clients) {
-      clients.insert(client);
-    } else if (!clients.contains(client)) {
-      ++clients_beyond;  // an over-estimate once past the exact limit
-    }
-    if (has_qname) {
-      auto key = std::make_pair(qname, qtype);
-      auto it = qnames.find(key);
-      if (it != qnames.end()) {
-        ++it->second;
-      } else if (qnames.size() < max_qnames) {
-        qnames.emplace(std::move(key), 1);
-      }
-    }
+  // The counts every record of this incident carries, open or closed.
+  void FillCounts(bool open, Incident* inc) const {
+    inc->open = open;
+    inc->first_seen_ns = first_seen;
+    inc->last_seen_ns = last_seen;
+    inc->queries = queries;
+    inc->answered = answered;
+    inc->nxdomain = nxdomain;
+  }
+
+  // A server incident's kind, failures, severity and reporters (in address
+  // order, not hash order).
+  void FillServerVerdict(Incident* inc) const {
+    inc->kind = KindOfFailures(failures);
+    inc->failures = failures;
+    inc->severity = FailureSeverity(inc->failed(), answered);
+    inc->reporters.assign(reporters.begin(), reporters.end());
+    std::sort(
+        inc->reporters.begin(), inc->reporters.end(),
+        [](const auto& x, const auto& y) { return flow::CompareIp(x, y) < 0; });
   }
 
   void AddFailure(const FailDetail& d) {
@@ -111,20 +107,13 @@ struct Detector::Accum {
     if (d.reporter.version != 0 && flow::IsIcmpFail(d.kind)) {
       reporters.insert(d.reporter);
     }
-    AddDescribed(d.client, d.has_qname, d.qname, d.qtype);
+    affected.AddClient(d.client);
+    if (d.has_qname) affected.AddQname(d.qname, d.qtype);
     if (!example.valid || d.query_ns < example.query_ns ||
         (d.query_ns == example.query_ns &&
          d.evidence_ns < example.evidence_ns)) {
+      example = d;  // its Example part
       example.valid = true;
-      example.kind = d.kind;
-      example.client = d.client;
-      example.reporter = d.reporter;
-      example.client_port = d.client_port;
-      example.txid = d.txid;
-      example.qtype = d.qtype;
-      example.qname = d.qname;
-      example.query_ns = d.query_ns;
-      example.evidence_ns = d.evidence_ns;
     }
   }
 };
@@ -149,6 +138,21 @@ struct Detector::ServerState {
   int64_t after_second = INT64_MIN;
   bool failed_now = false;
 
+  // Seconds per coarse step: kCoarse steps cover the window with two to
+  // spare, so that a window starting mid-step is still covered.
+  static int64_t CoarseStep(int64_t window_s) {
+    return std::max<int64_t>(1, window_s / (kCoarse - 2));
+  }
+  // Answers in the steps after lo_step up to cur_step that are still held.
+  uint64_t CoarseAnswered(int64_t lo_step, int64_t cur_step) const {
+    uint64_t answered = 0;
+    for (int64_t i = std::max(lo_step + 1, cur_step - kCoarse + 1);
+         i <= std::min(cur_step, coarse_last); ++i) {
+      answered += coarse[i % kCoarse];
+    }
+    return answered;
+  }
+
   Slot& SlotFor(int64_t s) {
     if (exact.empty() || exact.back().second != s) {
       exact.push_back(Slot{s, 0, 0, 0, 0, {}, INT64_MIN});
@@ -157,28 +161,13 @@ struct Detector::ServerState {
   }
 };
 
-struct Detector::DomainState {
-  struct Nx {
-    int64_t second;
-    int64_t query_ns, answer_ns;
-    parse::IpAddress client;
-    flow::ServerKey server;
-    uint16_t qtype;
-    std::string qname;
-  };
-  std::deque<Nx> window;
-  absl::flat_hash_map<std::string, uint32_t> names;
-  std::unique_ptr<Accum> open;
-  int64_t last_true = INT64_MIN;
-  bool done = false;  // one storm per domain and quiet period
-};
-
 Detector::Detector(const DetectorConfig& config, int n_workers, Sink sink)
     : config_(config),
       sink_(std::move(sink)),
       pending_(n_workers),
       spent_(n_workers),
       watermarks_(n_workers, INT64_MIN),
+      storms_(std::make_unique<StormTracker>(config)),
       watch_(std::make_unique<WatchlistTracker>(config)) {}
 
 Detector::~Detector() = default;
@@ -229,16 +218,7 @@ void Detector::Finish(int64_t final_ns) {
       it->second->open.reset();
     }
   }
-  std::vector<std::string> open_domains(active_domains_.begin(),
-                                        active_domains_.end());
-  std::sort(open_domains.begin(), open_domains.end());
-  for (const auto& d : open_domains) {
-    auto it = domains_.find(d);
-    if (it != domains_.end() && it->second->open) {
-      EmitDomain(d, *it->second, true);
-      it->second->open.reset();
-    }
-  }
+  storms_->Finish(&emitted_);
   watch_->Finish(final_ns, &emitted_);
   FlushEmitted();
   finished_ = true;
@@ -259,8 +239,8 @@ void Detector::ProcessUpTo(int64_t below, int64_t final_ns) {
   }
   while (next_second_ < below) {
     int64_t s = next_second_;
-    const bool time_driven = !active_servers_.empty() ||
-                             !active_domains_.empty() || watch_->has_open();
+    const bool time_driven =
+        !active_servers_.empty() || storms_->active() || watch_->has_open();
     if (!time_driven) {
       // Nothing evolves with time alone: jump to the next bucket.
       const int64_t e = earliest_pending();
@@ -313,8 +293,8 @@ void Detector::ProcessSecond(int64_t s, int64_t now_ns) {
       }
     }
   }
-  const int64_t step = std::max<int64_t>(
-      1, config_.window_ns / kNsPerSecond / (ServerState::kCoarse - 2));
+  const int64_t step =
+      ServerState::CoarseStep(config_.window_ns / kNsPerSecond);
   // Pass 2: counts.
   for (auto& [w, b] : bs) {
     for (const flow::ServerCounters& c : b->servers) {
@@ -421,53 +401,20 @@ void Detector::ProcessSecond(int64_t s, int64_t now_ns) {
       }
     }
   }
-  // NXDOMAIN answers, per attacked domain.
-  std::vector<DomainState::Nx> nx;
-  for (auto& [w, b] : bs) {
-    for (const auto& r : b->nxdomains) {
-      nx.push_back(DomainState::Nx{
-          s, r.query_ns, r.answer_ns, r.client, r.server, r.qtype,
-          std::string(b->Name(r.qname_offset, r.qname_length))});
-    }
-  }
-  std::sort(nx.begin(), nx.end(), [](const auto& x, const auto& y) {
-    if (x.qname != y.qname) return x.qname < y.qname;
-    if (x.query_ns != y.query_ns) return x.query_ns < y.query_ns;
-    if (auto c = flow::CompareIp(x.client, y.client); c != 0) return c < 0;
-    return std::tie(x.answer_ns, x.server, x.qtype) <
-           std::tie(y.answer_ns, y.server, y.qtype);
-  });
-  for (auto& r : nx) {
-    std::string domain = ParentDomain(r.qname);
-    if (domain.empty()) continue;
-    auto& p = domains_[domain];
-    if (!p) p = std::make_unique<DomainState>();
-    DomainState& d = *p;
-    if (d.open) {
-      Accum& a = *d.open;
-      ++a.queries;
-      ++a.answered;
-      ++a.nxdomain;
-      ++a.responders[r.server];
-      a.last_seen = std::max(a.last_seen, r.answer_ns);
-      a.AddDescribed(r.client, true, r.qname, r.qtype);
-    }
-    ++d.names[r.qname];
-    d.window.push_back(std::move(r));
-    active_domains_.insert(domain);
-  }
-
-  {
-    std::vector<const flow::Bucket*> watch_buckets;
-    for (auto& [w, b] : bs) watch_buckets.push_back(b);
-    watch_->AddSecond(watch_buckets, &emitted_);
-    watch_->CloseQuiet(now_ns, &emitted_);
-    stats_.watchlist_opened = watch_->opened();
-    stats_.watchlist_dropped = watch_->dropped();
-  }
+  std::vector<const flow::Bucket*> merged;
+  merged.reserve(bs.size());
+  for (auto& [w, b] : bs) merged.push_back(b);
+  storms_->AddSecond(s, merged);
+  watch_->AddSecond(merged, &emitted_);
+  watch_->CloseQuiet(now_ns, &emitted_);
+  stats_.watchlist_opened = watch_->opened();
+  stats_.watchlist_dropped = watch_->dropped();
   EvaluateServers(s, now_ns, touched);
   for (ServerState* st : touched) st->failed_now = false;
-  EvaluateDomains(s, now_ns);
+  const uint64_t storms_before = storms_->opened();
+  storms_->Evaluate(s, &emitted_);
+  stats_.storms_opened = storms_->opened();
+  stats_.opens_announced += storms_->opened() - storms_before;
   FlushEmitted();
 
   // Forget servers with nothing left in the window, now and then.
@@ -499,15 +446,14 @@ void Detector::ProcessSecond(int64_t s, int64_t now_ns) {
     }
   }
   stats_.servers_tracked = servers_.size();
-  stats_.domains_tracked = domains_.size();
+  stats_.domains_tracked = storms_->tracked();
   (void)touched;
 }
 
 void Detector::EvaluateServers(int64_t s, int64_t now_ns,
                                const std::vector<ServerState*>& touched) {
   const int64_t window_s = config_.window_ns / kNsPerSecond;
-  const int64_t step =
-      std::max<int64_t>(1, window_s / (ServerState::kCoarse - 2));
+  const int64_t step = ServerState::CoarseStep(window_s);
   // Suspects with failures this second: may open.
   std::vector<ServerState*> candidates;
   for (ServerState* st : touched) {
@@ -541,22 +487,10 @@ void Detector::EvaluateServers(int64_t s, int64_t now_ns,
     uint64_t failed = 0;
     for (const auto& x : st->exact) failed += x.failed;
     // Answers over the whole window, coarse.
-    uint64_t answered = 0;
-    const int64_t cur = s / step;
-    const int64_t lo_step = std::max(lo, s - window_s) / step;
-    for (int64_t i = std::max(lo_step + 1, cur - ServerState::kCoarse + 1);
-         i <= std::min(cur, st->coarse_last); ++i) {
-      answered += st->coarse[i % ServerState::kCoarse];
-    }
-    if (failed < config_.min_failures ||
-        static_cast<double>(failed) <
-            config_.min_failure_ratio *
-                static_cast<double>(failed + answered)) {
-      continue;
-    }
-    auto a = std::make_unique<Accum>();
-    a->max_clients = config_.max_exact_clients;
-    a->max_qnames = config_.max_tracked_qnames;
+    const uint64_t answered =
+        st->CoarseAnswered(std::max(lo, s - window_s) / step, s / step);
+    if (!MeetsOpenThresholds(config_, failed, answered)) continue;
+    auto a = std::make_unique<Accum>(config_);
     a->first_seen = first_seen;
     for (const auto& x : st->exact) {
       a->queries += x.queries;
@@ -601,82 +535,7 @@ void Detector::EvaluateServers(int64_t s, int64_t now_ns,
   }
 }
 
-void Detector::EvaluateDomains(int64_t s, int64_t) {
-  const int64_t window_s = config_.storm_window_ns / kNsPerSecond;
-  const int64_t close_s = config_.storm_close_ns / kNsPerSecond;
-  std::vector<std::string> names(active_domains_.begin(),
-                                 active_domains_.end());
-  std::sort(names.begin(), names.end());
-  for (const std::string& domain : names) {
-    auto it = domains_.find(domain);
-    DomainState& d = *it->second;
-    while (!d.window.empty() && d.window.front().second <= s - window_s) {
-      auto n = d.names.find(d.window.front().qname);
-      if (--n->second == 0) d.names.erase(n);
-      d.window.pop_front();
-    }
-    const bool cond = d.window.size() >= config_.storm_min_answers &&
-                      d.names.size() >= config_.storm_min_names;
-    if (!d.open && cond && !d.done) {
-      auto a = std::make_unique<Accum>();
-      a->max_clients = config_.max_exact_clients;
-      a->max_qnames = config_.max_tracked_qnames;
-      a->first_seen = INT64_MAX;
-      for (const auto& r : d.window)
-        a->first_seen = std::min(a->first_seen, r.query_ns);
-      for (const auto& r : d.window) {
-        ++a->queries;
-        ++a->answered;
-        ++a->nxdomain;
-        ++a->responders[r.server];
-        a->last_seen = std::max(a->last_seen, r.answer_ns);
-        a->AddDescribed(r.client, true, r.qname, r.qtype);
-      }
-      d.open = std::move(a);
-      ++stats_.storms_opened;
-      ++stats_.opens_announced;
-    }
-    if (d.open && cond) d.last_true = s;
-    if (d.open && s - d.last_true >= close_s) {
-      EmitDomain(domain, d, false);
-      d.open.reset();
-      d.done = true;
-    }
-    if (d.done && d.window.empty()) d.done = false;
-    if (!d.open && d.window.empty()) {
-      active_domains_.erase(domain);
-      domains_.erase(it);
-    }
-  }
-}
-
 namespace {
-
-Kind KindOf(const std::array<uint64_t, kFailCount>& f) {
-  static constexpr std::pair<Fail, Kind> kIcmp[] = {
-      {Fail::kIcmpPort, Kind::kPortUnreachable},
-      {Fail::kIcmpAdmin, Kind::kAdminProhibited},
-      {Fail::kIcmpHost, Kind::kHostUnreachable},
-      {Fail::kIcmpNet, Kind::kNetUnreachable}};
-  uint64_t best = 0;
-  Kind kind = Kind::kTimeout;
-  for (const auto& [fail, k] : kIcmp) {
-    if (f[static_cast<int>(fail)] > best) {
-      best = f[static_cast<int>(fail)];
-      kind = k;
-    }
-  }
-  if (best > 0) return kind;
-  if (f[static_cast<int>(Fail::kTcpRefused)] > 0) return Kind::kTcpRefused;
-  const uint64_t sf = f[static_cast<int>(Fail::kServfail)];
-  const uint64_t rf = f[static_cast<int>(Fail::kRefused)];
-  if (sf + rf > 0) return rf > sf ? Kind::kRefused : Kind::kServfail;
-  return Kind::kTimeout;
-}
-
-std::string Severity(double ratio) {
-  return ratio >= 0.9 ? "critical" : ratio >= 0.5 ? "major" : "minor";
-}
 
 std::vector<std::string> EvidenceLines(const flow::ServerEvidence& ev,
                                        parse::LinkType link) {
@@ -702,10 +561,6 @@ std::vector<std::string> EvidenceLines(const flow::ServerEvidence& ev,
         parse::FormatEvidence(f->ts_ns, link, {f->bytes.data(), f->length}));
   }
   return lines;
-}
-
-std::string Plural(uint64_t n, std::string_view one, std::string_view many) {
-  return absl::StrCat(n, " ", std::string(n == 1 ? one : many));
 }
 
 std::string ServerSummary(const Incident& i) {
@@ -764,97 +619,18 @@ std::string ServerSummary(const Incident& i) {
   return what;
 }
 
-void FillDescribed(const absl::flat_hash_set<parse::IpAddress>& clients,
-                   uint64_t beyond,
-                   const absl::flat_hash_map<std::pair<std::string, uint16_t>,
-                                             uint64_t>& qnames,
-                   const DetectorConfig& config, Incident* inc) {
-  inc->client_count = clients.size() + beyond;
-  std::vector<parse::IpAddress> sorted(clients.begin(), clients.end());
-  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
-    return flow::CompareIp(a, b) < 0;
-  });
-  if (sorted.size() > static_cast<size_t>(config.client_sample)) {
-    sorted.resize(config.client_sample);
-  }
-  inc->client_sample = std::move(sorted);
-  std::vector<QnameCount> names;
-  names.reserve(qnames.size());
-  for (const auto& [k, n] : qnames) names.push_back({k.first, k.second, n});
-  auto less = [](const QnameCount& a, const QnameCount& b) {
-    if (a.count != b.count) return a.count > b.count;
-    if (a.name != b.name) return a.name < b.name;
-    return a.qtype < b.qtype;
-  };
-  const size_t top = std::min<size_t>(names.size(), config.top_qnames);
-  std::partial_sort(names.begin(), names.begin() + top, names.end(), less);
-  names.resize(top);
-  inc->qnames = std::move(names);
-}
-
 }  // namespace
 
 void Detector::EmitServer(ServerState& st, bool open) {
   const Accum& a = *st.open;
   Incident inc;
-  inc.kind = KindOf(a.failures);
-  inc.open = open;
   inc.server = st.key;
-  inc.first_seen_ns = a.first_seen;
-  inc.last_seen_ns = a.last_seen;
-  inc.queries = a.queries;
-  inc.answered = a.answered;
-  inc.nxdomain = a.nxdomain;
-  inc.failures = a.failures;
-  const uint64_t failed = inc.failed();
-  const double ratio = failed == 0
-                           ? 0.0
-                           : static_cast<double>(failed) /
-                                 static_cast<double>(failed + a.answered);
-  inc.severity = Severity(ratio);
-  inc.reporters.assign(a.reporters.begin(), a.reporters.end());
-  std::sort(
-      inc.reporters.begin(), inc.reporters.end(),
-      [](const auto& x, const auto& y) { return flow::CompareIp(x, y) < 0; });
-  FillDescribed(a.clients, a.clients_beyond, a.qnames, config_, &inc);
+  a.FillCounts(open, &inc);
+  a.FillServerVerdict(&inc);
+  a.affected.FillRecord(config_, &inc);
   if (a.has_evidence) inc.evidence = EvidenceLines(a.evidence, config_.link);
   inc.example = a.example;
   inc.summary = ServerSummary(inc);
-  emitted_.push_back(std::move(inc));
-}
-
-void Detector::EmitDomain(const std::string& domain, DomainState& st,
-                          bool open) {
-  const Accum& a = *st.open;
-  Incident inc;
-  inc.kind = Kind::kNxdomainStorm;
-  inc.open = open;
-  inc.domain = domain;
-  // The server that answered most of them; ties to the lowest.
-  std::vector<std::pair<flow::ServerKey, uint64_t>> resp(a.responders.begin(),
-                                                         a.responders.end());
-  std::sort(resp.begin(), resp.end());
-  uint64_t most = 0;
-  for (const auto& [k, n] : resp) {
-    if (n > most) inc.server = k, most = n;
-  }
-  inc.first_seen_ns = a.first_seen;
-  inc.last_seen_ns = a.last_seen;
-  inc.queries = a.queries;
-  inc.answered = a.answered;
-  inc.nxdomain = a.nxdomain;
-  const double share = a.answered == 0 ? 0.0
-                                       : static_cast<double>(a.nxdomain) /
-                                             static_cast<double>(a.answered);
-  inc.severity = Severity(share);
-  FillDescribed(a.clients, a.clients_beyond, a.qnames, config_, &inc);
-  inc.summary = absl::StrCat(
-      "Random-subdomain flood against ", domain, " from ",
-      TimeOfDay(inc.first_seen_ns), " to ", TimeOfDay(inc.last_seen_ns), ": ",
-      a.nxdomain, " NXDOMAIN answers for ", a.qnames.size(),
-      " distinct names, mostly from ", flow::IpToString(inc.server.ip),
-      " port ", inc.server.port, "; ",
-      Plural(inc.client_count, "client", "clients"), " asking.");
   emitted_.push_back(std::move(inc));
 }
 
@@ -887,53 +663,28 @@ Detector::FinalWindow Detector::FinalWindowOf(const flow::ServerKey& key,
     }
   }
   // Answers as EvaluateServers counts them: coarse steps over the window.
-  const int64_t step =
-      std::max<int64_t>(1, window_s / (ServerState::kCoarse - 2));
-  const int64_t cur = (next_second_ - 1) / step;
-  const int64_t lo_step = w.lo / step;
-  for (int64_t i = std::max(lo_step + 1, cur - ServerState::kCoarse + 1);
-       i <= std::min(cur, st.coarse_last); ++i) {
-    w.answered += st.coarse[i % ServerState::kCoarse];
-  }
+  const int64_t step = ServerState::CoarseStep(window_s);
+  w.answered = st.CoarseAnswered(w.lo / step, (next_second_ - 1) / step);
   return w;
 }
 
 void Detector::AppendFinalOpen(std::vector<OpenIncident>* out) const {
-  auto fill = [](const Accum& a, Incident* inc) {
-    inc->open = true;
-    inc->first_seen_ns = a.first_seen;
-    inc->last_seen_ns = a.last_seen;
-    inc->queries = a.queries;
-    inc->answered = a.answered;
-    inc->nxdomain = a.nxdomain;
-    inc->client_count = a.clients.size() + a.clients_beyond;
-    inc->reporters.assign(a.reporters.begin(), a.reporters.end());
-    std::sort(
-        inc->reporters.begin(), inc->reporters.end(),
-        [](const auto& x, const auto& y) { return flow::CompareIp(x, y) < 0; });
-  };
   for (const flow::ServerKey& key : active_servers_) {
     auto it = servers_.find(key);
     if (it == servers_.end() || !it->second->open) continue;
     const Accum& a = *it->second->open;
     OpenIncident o;
-    o.incident.kind = KindOf(a.failures);
     o.incident.server = key;
-    o.incident.failures = a.failures;
-    fill(a, &o.incident);
-    const uint64_t failed = o.incident.failed();
-    o.incident.severity = Severity(
-        failed == 0 ? 0.0
-                    : static_cast<double>(failed) /
-                          static_cast<double>(failed + a.answered));
+    a.FillCounts(true, &o.incident);
+    a.FillServerVerdict(&o.incident);
+    o.incident.client_count = a.affected.client_count();
     out->push_back(std::move(o));
   }
-  for (const auto& [domain, d] : domains_) {
-    if (!d->open) continue;
+  std::vector<Incident> storms;
+  storms_->AppendOpen(&storms);
+  for (Incident& i : storms) {
     OpenIncident o;
-    o.incident.kind = Kind::kNxdomainStorm;
-    o.incident.domain = domain;
-    fill(*d->open, &o.incident);
+    o.incident = std::move(i);
     out->push_back(std::move(o));
   }
 }

@@ -30,6 +30,7 @@
 #include "lib/flow/bucket.h"
 #include "lib/flow/provisional.h"
 #include "lib/incident/incident.h"
+#include "lib/incident/storm.h"
 #include "lib/incident/watchlist.h"
 
 namespace edgecap::incident {
@@ -107,16 +108,13 @@ class Detector {
   void AppendFinalOpen(std::vector<OpenIncident>* out) const;
   bool ConfirmEarly(const flow::ServerKey& key);
   struct ServerState;
-  struct DomainState;
   struct Accum;
 
   void ProcessUpTo(int64_t below, int64_t final_ns);
   void ProcessSecond(int64_t s, int64_t now_ns);
   void EvaluateServers(int64_t s, int64_t now_ns,
                        const std::vector<ServerState*>& touched);
-  void EvaluateDomains(int64_t s, int64_t now_ns);
   void EmitServer(ServerState& st, bool open);
-  void EmitDomain(const std::string& domain, DomainState& st, bool open);
   void FlushEmitted();
 
   DetectorConfig config_;
@@ -128,12 +126,11 @@ class Detector {
   bool finished_ = false;
 
   absl::flat_hash_map<flow::ServerKey, std::unique_ptr<ServerState>> servers_;
-  absl::flat_hash_map<std::string, std::unique_ptr<DomainState>> domains_;
-  // Servers/domains with something to evaluate each second.
+  // Servers with something to evaluate each second.
   absl::flat_hash_set<flow::ServerKey> active_servers_;
-  absl::flat_hash_set<std::string> active_domains_;
   std::vector<Incident> emitted_;  // this second's, sorted before the sink
   std::unique_ptr<EarlyBook> early_;
+  std::unique_ptr<StormTracker> storms_;
   std::unique_ptr<WatchlistTracker> watch_;
   int64_t last_gc_second_ = INT64_MIN;
   DetectorStats stats_;

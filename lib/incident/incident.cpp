@@ -89,6 +89,10 @@ std::string TimeOfDay(int64_t ns) {
   return absl::StrFormat("%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+std::string Plural(uint64_t n, std::string_view one, std::string_view many) {
+  return absl::StrCat(n, " ", std::string(n == 1 ? one : many));
+}
+
 std::string TransportName(parse::Transport t) {
   return t == parse::Transport::kTcp ? "tcp" : "udp";
 }

@@ -107,6 +107,8 @@ std::string QtypeName(uint16_t qtype);
 std::string Rfc3339(int64_t ns);
 // "13:24:32" (UTC time of day).
 std::string TimeOfDay(int64_t ns);
+// "1 client", "3 clients": `n` and the word that fits it.
+std::string Plural(uint64_t n, std::string_view one, std::string_view many);
 // "udp port 53 unreachable" and the like: what the ICMP errors say.
 std::string FailurePhrase(flow::Fail kind, const flow::ServerKey& server);
 std::string TransportName(parse::Transport t);  // "udp" / "tcp"
