@@ -152,11 +152,25 @@ void StormTracker::Finish(std::vector<Incident>* out) {
   }
 }
 
+// The server that answered most of a storm's NXDOMAINs; ties to the lowest.
+flow::ServerKey StormTracker::MostResponder(const Open& o) {
+  std::vector<std::pair<flow::ServerKey, uint64_t>> resp(o.responders.begin(),
+                                                         o.responders.end());
+  std::sort(resp.begin(), resp.end());
+  flow::ServerKey server{};
+  uint64_t most = 0;
+  for (const auto& [k, n] : resp) {
+    if (n > most) server = k, most = n;
+  }
+  return server;
+}
+
 void StormTracker::AppendOpen(std::vector<Incident>* out) const {
   for (const auto& [domain, d] : domains_) {
     if (!d->open) continue;
     Incident inc;
     d->open->FillCounts(domain, true, &inc);
+    inc.server = MostResponder(*d->open);
     inc.client_count = d->open->affected.client_count();
     out->push_back(std::move(inc));
   }
@@ -166,14 +180,7 @@ void StormTracker::Emit(const std::string& domain, const Open& o,
                         bool still_open, std::vector<Incident>* out) const {
   Incident inc;
   o.FillCounts(domain, still_open, &inc);
-  // The server that answered most of them; ties to the lowest.
-  std::vector<std::pair<flow::ServerKey, uint64_t>> resp(o.responders.begin(),
-                                                         o.responders.end());
-  std::sort(resp.begin(), resp.end());
-  uint64_t most = 0;
-  for (const auto& [k, n] : resp) {
-    if (n > most) inc.server = k, most = n;
-  }
+  inc.server = MostResponder(o);
   // The share of answers that were NXDOMAIN: all of them, when there are any.
   inc.severity = Severity(o.answers == 0 ? 0.0 : 1.0);
   o.affected.FillRecord(config_, &inc);

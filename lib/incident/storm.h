@@ -52,6 +52,7 @@ class StormTracker {
   struct Open;
   struct Domain;
 
+  static flow::ServerKey MostResponder(const Open& open);
   void Emit(const std::string& domain, const Open& open, bool still_open,
             std::vector<Incident>* out) const;
 
