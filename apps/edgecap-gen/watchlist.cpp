@@ -184,9 +184,11 @@ Json WatchlistIncidents(const std::vector<TxnRecord>& log, int64_t end_ns,
     std::stable_sort(
         recs.begin(), recs.end(),
         [](const auto* a, const auto* b) { return a->query_ns < b->query_ns; });
+    // clang 14 cannot capture a structured binding: capture the id itself.
+    const uint32_t rule_id = key.rule;
     const RuleSpec& rule =
         *std::find_if(Rules().begin(), Rules().end(),
-                      [&](const RuleSpec& r) { return r.id == key.rule; });
+                      [rule_id](const RuleSpec& r) { return r.id == rule_id; });
     size_t i = 0;
     while (i < recs.size()) {
       size_t j = i + 1;

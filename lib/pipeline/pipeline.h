@@ -70,9 +70,9 @@ struct alignas(64) WorkerCounters {
   std::atomic<uint64_t> bytes{0};
   std::atomic<uint64_t> resteered_out{0};  // ICMP errors passed to the owner
   std::atomic<uint64_t> resteered_in{0};
-  std::atomic<uint64_t> ring_full{0};  // live: re-steer drops
-  std::atomic<uint64_t> bursts{0};     // polls that returned packets
-  std::atomic<uint64_t> polls{0};      // loop iterations
+  std::atomic<uint64_t> ring_full{0};   // live: re-steer drops
+  std::atomic<uint64_t> bursts{0};      // polls that returned packets
+  std::atomic<uint64_t> polls{0};       // loop iterations
   std::atomic<uint64_t> idle_polls{0};  // iterations with nothing to do
   std::atomic<int64_t> watermark{std::numeric_limits<int64_t>::min()};
   std::atomic<bool> finished{false};

@@ -11,12 +11,13 @@
 //
 // Mapping: objects -> dicts, arrays of scalars -> arrays (of strings, u64 or
 // int; mixed scalars become strings), arrays holding objects or arrays ->
-// dicts keyed "0", "1", ... (DPDK 22.11 arrays cannot hold dicts), unsigned -> u64, negative
-// integers -> int when they fit in 32 bits (else a string), booleans -> 0/1,
-// floating point -> string, null -> the string "null". A string value of 128
-// bytes or more becomes an array of pieces of at most kStringPiece bytes,
-// which a client joins. Bytes outside printable ASCII in strings become '?'
-// (qnames come off the wire; the reply must stay valid JSON and UTF-8).
+// dicts keyed "0", "1", ... (DPDK 22.11 arrays cannot hold dicts), unsigned ->
+// u64, negative integers -> int when they fit in 32 bits (else a string),
+// booleans -> 0/1, floating point -> string, null -> the string "null". A
+// string value of 128 bytes or more becomes an array of pieces of at most
+// kStringPiece bytes, which a client joins. Bytes outside printable ASCII in
+// strings become '?' (qnames come off the wire; the reply must stay valid JSON
+// and UTF-8).
 #ifndef EDGECAP_LIB_TELEMETRY_REPLY_H_
 #define EDGECAP_LIB_TELEMETRY_REPLY_H_
 
