@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,29 +29,21 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "apps/edgecap/config.h"
 #include "apps/edgecap/eal_args.h"
 #include "apps/edgecap/options.h"
 #include "lib/capture/pcap_file.h"
-#include "lib/pipeline/counting_engine.h"
+#include "lib/incident/json_writer.h"
+#include "lib/incident/report.h"
+#include "lib/pipeline/flow_engine.h"
 #include "lib/pipeline/packet_time.h"
 #include "lib/pipeline/pipeline.h"
 #include "lib/pipeline/port.h"
 #include "lib/pipeline/profile.h"
-
-#ifdef EDGECAP_WITH_DETECTOR
-#include <fstream>
-
-#include "lib/incident/json_writer.h"
-#include "lib/incident/report.h"
-#include "lib/pipeline/flow_engine.h"
-#endif
-#ifdef EDGECAP_WITH_RULES
-#include "absl/strings/str_split.h"
 #include "lib/pipeline/watchlists.h"
 #ifdef EDGECAP_WITH_TELEMETRY
 #include "lib/telemetry/watchlists_control.h"
-#endif
 #endif
 #ifdef EDGECAP_WITH_TELEMETRY
 #include <rte_eal.h>
@@ -74,7 +67,6 @@ void OnSignal(int) { g_stop.store(true, std::memory_order_relaxed); }
 std::atomic<bool> g_reload{false};
 void OnHangup(int) { g_reload.store(true, std::memory_order_relaxed); }
 
-#ifdef EDGECAP_WITH_RULES
 // Stats lcore, once per tick: a pending SIGHUP reload, then reclamation of
 // the databases no worker can still be using.
 void RulesTick(pipeline::Watchlists* wl) {
@@ -93,14 +85,6 @@ void RulesTick(pipeline::Watchlists* wl) {
   }
   wl->Tick();
 }
-#endif
-
-// The stats side until lib/incident's detector is wired in: nothing to merge.
-class NullStats : public pipeline::StatsEngine {
- public:
-  void Poll() override {}
-  void Finish(int64_t) override {}
-};
 
 struct Input {
   parse::LinkType link = parse::LinkType::kEthernet;
@@ -278,7 +262,6 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
     *exit_code = 2;
     return plan.status();
   }
-#ifdef EDGECAP_WITH_RULES
   // Watch lists compile before EAL starts: a bad file stops here, one line.
   std::unique_ptr<pipeline::Watchlists> watchlists;
   if (!o.rules_path.empty()) {
@@ -296,11 +279,6 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
   if (watchlists) {
     telemetry::SetRulesControl(
         std::make_shared<telemetry::WatchlistsControl>(watchlists.get()));
-  }
-#endif
-#else
-  if (!o.rules_path.empty()) {
-    return absl::UnimplementedError("--rules: built without lib/rules");
   }
 #endif
   // From here a SIGHUP only asks for a reload (never the default: exit).
@@ -500,7 +478,6 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
   }
   if (!plan->hardware) config.dispatcher_lcore = lcore;
 
-#ifdef EDGECAP_WITH_DETECTOR
   flow::WorkerConfig flow_config;
   flow_config.link = input.link;
   flow_config.query_timeout_ns =
@@ -521,13 +498,11 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
     engine_ptrs.push_back(e->get());
     flow_engines.push_back(std::move(*e));
   }
-#ifdef EDGECAP_WITH_RULES
   if (watchlists) {
     for (uint16_t w = 0; w < plan->workers; ++w) {
       flow_engines[w]->SetWatcher(watchlists->watcher(w));
     }
   }
-#endif
   incident::DetectorConfig det_config;
   det_config.link = input.link;
   det_config.window_ns =
@@ -583,16 +558,6 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
       std::fflush(stderr);
     });
   }
-#else
-  std::vector<pipeline::CountingEngine> engines;
-  engines.reserve(plan->workers);
-  std::vector<pipeline::WorkerEngine*> engine_ptrs;
-  for (uint16_t w = 0; w < plan->workers; ++w) {
-    engines.emplace_back(w, plan->workers);
-    engine_ptrs.push_back(&engines.back());
-  }
-  NullStats stats;
-#endif
 
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
@@ -699,9 +664,7 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
   };
   absl::Status run = pipe.Run([&](const pipeline::Progress& p) {
     if (progress) PrintProgress(p);
-#ifdef EDGECAP_WITH_RULES
     if (watchlists) RulesTick(watchlists.get());
-#endif
     if (replay && !g_stop.load(std::memory_order_relaxed)) {
       if (warm.seconds < 0 && p.elapsed_seconds >= 1.0) {
         warm = {p.elapsed_seconds, processed(), cpu_seconds(),
@@ -719,12 +682,10 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
   });
   if (progress) std::fputs("\n", stderr);
   if (!run.ok()) return run;
-#ifdef EDGECAP_WITH_RULES
   if (watchlists) {
     std::fprintf(stderr, "edgecap: rules: %s\n",
                  watchlists->Summary().dump().c_str());
   }
-#endif
   if (replay && stopped.seconds > 0) {
     if (warm.seconds < 0 || stopped.seconds - warm.seconds < 0.5) warm = {};
     const double n = static_cast<double>(stopped.packets - warm.packets);
@@ -754,7 +715,6 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
   uint64_t ring_full = pipe.dispatcher().ring_full.load();
   for (uint16_t w = 0; w < plan->workers; ++w)
     ring_full += pipe.worker(w).ring_full.load();
-#ifdef EDGECAP_WITH_DETECTOR
   uint64_t packets = 0, queries = 0, evictions = 0;
   for (const auto& e : flow_engines) {
     packets += e->worker().stats().packets;
@@ -815,22 +775,6 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
                  "edgecap: warning: %s transactions evicted from full tables\n",
                  Count(evictions).c_str());
   }
-#else
-  const pipeline::CountingEngine::Totals t =
-      pipeline::CountingEngine::Sum(engines);
-  if (!o.quiet) {
-    std::printf(
-        "edgecap: %s packets, %s DNS queries, %s DNS responses, %s ICMP "
-        "errors\n",
-        Count(t.packets).c_str(), Count(t.dns_queries).c_str(),
-        Count(t.dns_responses).c_str(), Count(t.icmp_errors).c_str());
-    std::printf("workers: %u (%s dispatch)\n", plan->workers,
-                plan->hardware ? "hw" : "sw");
-    std::printf("drops: imissed %s, rx_nombuf %s, ierrors %s, ring-full %s\n",
-                Count(drops.imissed).c_str(), Count(drops.rx_nombuf).c_str(),
-                Count(drops.ierrors).c_str(), Count(ring_full).c_str());
-  }
-#endif
   for (const pipeline::ShortRead& r : pipe.short_reads()) {
     std::fprintf(stderr,
                  "edgecap: warning: port %u queue %u stopped after %s of %s "
@@ -853,9 +797,7 @@ absl::Status Run(int argc, char** argv, int* exit_code) {
                  "SIGINT/SIGTERM\n",
                  telemetry_socket.c_str());
     while (!g_stop.load(std::memory_order_relaxed)) {
-#ifdef EDGECAP_WITH_RULES
       if (watchlists) RulesTick(watchlists.get());
-#endif
       usleep(100 * 1000);
     }
   }

@@ -23,14 +23,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/capture/pcap_file.h"
-#include "lib/pipeline/counting_engine.h"
+#include "lib/flow/toeplitz.h"
 #include "lib/pipeline/port.h"
 #include "lib/pipeline/profile.h"
 #include "lib/pipeline/steering.h"
-
-#ifdef EDGECAP_WITH_DETECTOR
-#include "lib/flow/toeplitz.h"
-#endif
+#include "tests/eal/counting_engine.h"
 
 namespace edgecap::pipeline {
 namespace {
@@ -183,7 +180,6 @@ TEST(Pipeline, EveryPacketOnceInOrderOnItsOwner) {
   }
 }
 
-#ifdef EDGECAP_WITH_DETECTOR
 // The pipeline's steering (DPDK's rte_softrss, as the NIC computes it) and
 // lib/flow's software Toeplitz must agree on every packet.
 TEST(Steering, AgreesWithFlowLibrary) {
@@ -200,7 +196,6 @@ TEST(Steering, AgreesWithFlowLibrary) {
     }
   }
 }
-#endif
 
 }  // namespace
 }  // namespace edgecap::pipeline

@@ -2,14 +2,13 @@
 // packet delivered once (an order-independent sum of per-packet digests that
 // must not depend on the number of workers), each worker's packets in
 // packet-time order, and every ICMP error on the worker that owns the flow it
-// quotes. Used by tests/eal and as the engine before the analysis libraries
-// are wired in.
+// quotes. The recording engine of tests/eal's pipeline test.
 //
 //   std::vector<CountingEngine> engines(workers);
 //   ... run the pipeline ...
 //   CountingEngine::Totals t = CountingEngine::Sum(engines);
-#ifndef EDGECAP_LIB_PIPELINE_COUNTING_ENGINE_H_
-#define EDGECAP_LIB_PIPELINE_COUNTING_ENGINE_H_
+#ifndef EDGECAP_TESTS_EAL_COUNTING_ENGINE_H_
+#define EDGECAP_TESTS_EAL_COUNTING_ENGINE_H_
 
 #include <cstdint>
 #include <vector>
@@ -50,4 +49,4 @@ class CountingEngine : public WorkerEngine {
 
 }  // namespace edgecap::pipeline
 
-#endif  // EDGECAP_LIB_PIPELINE_COUNTING_ENGINE_H_
+#endif  // EDGECAP_TESTS_EAL_COUNTING_ENGINE_H_

@@ -1,4 +1,4 @@
-#include "lib/pipeline/counting_engine.h"
+#include "tests/eal/counting_engine.h"
 
 namespace edgecap::pipeline {
 namespace {
