@@ -1,0 +1,101 @@
+#include "apps/edgecap/summary.h"
+
+#include <cstdio>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "lib/incident/report.h"
+
+namespace edgecap::app {
+
+std::string Count(uint64_t n) {
+  const std::string digits = absl::StrCat(n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return out;
+}
+
+void PrintProgress(const pipeline::Progress& p) {
+  const double rate =
+      p.elapsed_seconds > 0 ? p.received / p.elapsed_seconds : 0;
+  if (p.expected > 0) {
+    std::fprintf(stderr, "\r%s / %s packets (%.0f%%), %.2f Mpps   ",
+                 Count(p.received).c_str(), Count(p.expected).c_str(),
+                 100.0 * static_cast<double>(p.received) /
+                     static_cast<double>(p.expected),
+                 rate / 1e6);
+  } else {
+    std::fprintf(stderr, "\r%s packets, %.2f Mpps   ",
+                 Count(p.received).c_str(), rate / 1e6);
+  }
+  std::fflush(stderr);
+}
+
+absl::Status WriteIncidentLog(const std::string& path,
+                              const incident::IncidentLog& log) {
+  std::ofstream out(path, std::ios::out | std::ios::trunc);
+  out << log.JsonLines();
+  if (!out) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("--incidents ", path, ": cannot write"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReportRun(const Options& o, const RunFacts& f,
+                       const std::vector<incident::Incident>& incidents) {
+  const std::string report =
+      incident::RenderReport(incidents, {.source = f.source});
+  if (!o.report_path.empty()) {
+    std::ofstream out(o.report_path, std::ios::out | std::ios::trunc);
+    out << report;
+    if (!out) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("--report ", o.report_path, ": cannot write"));
+    }
+  }
+  const pipeline::PortDrops& drops = f.drops;
+  if (!o.quiet) {
+    uint64_t open = 0;
+    for (const auto& i : incidents) open += i.open ? 1 : 0;
+    std::printf(
+        "edgecap: %s packets, %s DNS transactions, %s servers, %s incidents "
+        "(%s still open)\n",
+        Count(f.packets).c_str(), Count(f.dns_transactions).c_str(),
+        Count(f.servers).c_str(), Count(incidents.size()).c_str(),
+        Count(open).c_str());
+    std::printf(
+        "workers: %u (%s dispatch); drops: imissed %s, rx_nombuf %s, ierrors "
+        "%s, ring-full %s, table evictions %s\n\n",
+        f.workers, f.hardware_dispatch ? "hw" : "sw",
+        Count(drops.imissed).c_str(), Count(drops.rx_nombuf).c_str(),
+        Count(drops.ierrors).c_str(), Count(f.ring_full).c_str(),
+        Count(f.evictions).c_str());
+    std::fputs(report.c_str(), stdout);
+  }
+  if (f.evictions > 0) {
+    std::fprintf(stderr,
+                 "edgecap: warning: %s transactions evicted from full tables\n",
+                 Count(f.evictions).c_str());
+  }
+  for (const pipeline::ShortRead& r : f.short_reads) {
+    std::fprintf(stderr,
+                 "edgecap: warning: port %u queue %u stopped after %s of %s "
+                 "records\n",
+                 r.port, r.queue, Count(r.received).c_str(),
+                 Count(r.expected).c_str());
+  }
+  if (drops.imissed + drops.rx_nombuf + f.ring_full > 0) {
+    std::fprintf(stderr,
+                 "edgecap: warning: packets lost: imissed %s, rx_nombuf %s, "
+                 "ring-full %s\n",
+                 Count(drops.imissed).c_str(), Count(drops.rx_nombuf).c_str(),
+                 Count(f.ring_full).c_str());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace edgecap::app
