@@ -1,6 +1,7 @@
 #include "apps/edgecap/dataplane.h"
 
 #include <rte_dev.h>
+#include <rte_devargs.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -124,6 +125,17 @@ absl::Status Dataplane::StartPorts(const Options& o, const Plan& plan) {
     }
     ports_.push_back(port);
   } else {
+    // EAL skips a virtual device that fails to probe and carries on, so name
+    // it here rather than let the run start without it.
+    for (const rte_devargs* da = rte_devargs_next("vdev", nullptr);
+         da != nullptr; da = rte_devargs_next("vdev", da)) {
+      uint16_t unused;
+      if (rte_eth_dev_get_port_by_name(da->name, &unused) != 0) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("--vdev ", da->name,
+                         ": the device failed to start (EAL says why above)"));
+      }
+    }
     uint16_t port;
     RTE_ETH_FOREACH_DEV(port) { ports_.push_back(port); }
     if (ports_.empty()) {

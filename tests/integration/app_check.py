@@ -135,7 +135,8 @@ def badinput(edgecap, gen):
             # A vdev that fails to start: net_pcap cannot open a directory.
             ([edgecap, '--no-huge', '-m', '256', '--no-pci',
               f'--file-prefix=edgecap-bad-{os.getpid()}', '--log-level=*:error',
-              '--vdev', f'net_pcap0,rx_pcap={d}', '--', '--workers', '1'], None),
+              '--vdev', f'net_pcap0,rx_pcap={d}', '--', '--workers', '1'],
+             '--vdev net_pcap0'),
         ]
         if os.geteuid() != 0:  # root reads anything
             cases.append(([edgecap, '--pcap', unreadable], 'secret.pcap'))
