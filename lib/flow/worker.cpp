@@ -556,6 +556,26 @@ void Worker::ProcessBurst(const int64_t* ts, const parse::Packet* packets,
   hint_valid_ = false;
 }
 
+// A full table evicts its oldest entry: counted, and against its server
+// when it was a query still waiting for an answer.
+TxEntry* Worker::InsertPending(const TxKey& k, uint64_t h, int64_t ts) {
+  TxEntry evicted;
+  bool was_evicted;
+  TxEntry* e = table_->Insert(k, h, &evicted, &was_evicted);
+  if (was_evicted) {
+    ++stats_.evictions;
+    if (evicted.state == TxState::kPending && !(evicted.flags & kTxSyn)) {
+      if (ServerCounters* c = CountersFor(BucketFor(SecondOf(evicted.first_ns)),
+                                          ServerOf(evicted))) {
+        ++c->evicted;
+      }
+    }
+  }
+  e->state = TxState::kPending;
+  e->first_ns = e->last_ns = ts;
+  return e;
+}
+
 void Worker::OnQuery(int64_t ts, const parse::Packet& p, parse::Bytes frame,
                      bool tcp) {
   ++stats_.dns_queries;
@@ -584,20 +604,7 @@ void Worker::OnQuery(int64_t ts, const parse::Packet& p, parse::Bytes frame,
     }
     table_->Erase(e);
   }
-  TxEntry evicted;
-  bool was_evicted;
-  TxEntry* e = table_->Insert(k, h, &evicted, &was_evicted);
-  if (was_evicted) {
-    ++stats_.evictions;
-    if (evicted.state == TxState::kPending && !(evicted.flags & kTxSyn)) {
-      if (ServerCounters* c = CountersFor(BucketFor(SecondOf(evicted.first_ns)),
-                                          ServerOf(evicted))) {
-        ++c->evicted;
-      }
-    }
-  }
-  e->state = TxState::kPending;
-  e->first_ns = e->last_ns = ts;
+  TxEntry* e = InsertPending(k, h, ts);
   e->qhash = qh;
   e->frame_seq = StoreFrame(ts, frame);
   ServerKey server{p.ip.dst, p.ports.dst,
@@ -688,20 +695,7 @@ void Worker::OnSyn(int64_t ts, const parse::Packet& p, parse::Bytes frame) {
     }
     table_->Erase(e);
   }
-  TxEntry evicted;
-  bool was_evicted;
-  TxEntry* e = table_->Insert(k, h, &evicted, &was_evicted);
-  if (was_evicted) {
-    ++stats_.evictions;
-    if (evicted.state == TxState::kPending && !(evicted.flags & kTxSyn)) {
-      if (ServerCounters* c = CountersFor(BucketFor(SecondOf(evicted.first_ns)),
-                                          ServerOf(evicted))) {
-        ++c->evicted;
-      }
-    }
-  }
-  e->state = TxState::kPending;
-  e->first_ns = e->last_ns = ts;
+  TxEntry* e = InsertPending(k, h, ts);
   e->qhash = 0;
   e->frame_seq = StoreFrame(ts, frame);
 }

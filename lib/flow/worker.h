@@ -161,6 +161,7 @@ class Worker {
   ServerCounters* CountersFor(Bucket* b, const ServerKey& server);
   ServerKey ServerOf(const TxEntry& e) const;
   parse::IpAddress ClientOf(const TxEntry& e) const;
+  TxEntry* InsertPending(const TxKey& k, uint64_t h, int64_t ts);
   uint32_t StoreFrame(int64_t ts, parse::Bytes frame);
   const Frame* FrameAt(uint32_t seq) const;
   uint32_t QuestionHash(const parse::DnsMessage& m) const;
