@@ -110,7 +110,8 @@ Built BuildUdp(uint8_t* out, const L2& l2, const Ip& src, const Ip& dst,
   Put16(udp + 2, dst_port);
   Put16(udp + 4, static_cast<uint16_t>(udp_len));
   Put16(udp + 6, 0);
-  std::memcpy(udp + 8, payload.data(), payload.size());
+  // An empty span may hold a null pointer, which memcpy must not get.
+  if (!payload.empty()) std::memcpy(udp + 8, payload.data(), payload.size());
   uint16_t sum = ChecksumFold(
       ChecksumAdd(PseudoHeaderSum(src, dst, kProtoUdp, udp_len), udp, udp_len));
   if (sum == 0) sum = 0xffff;  // 0 means "no checksum" in UDP
@@ -140,7 +141,9 @@ Built BuildTcp(uint8_t* out, const L2& l2, const Ip& src, const Ip& dst,
     t[21] = 4;
     Put16(t + 22, 1460);
   }
-  std::memcpy(t + header_len, payload.data(), payload.size());
+  if (!payload.empty()) {
+    std::memcpy(t + header_len, payload.data(), payload.size());
+  }
   Put16(t + 16,
         ChecksumFold(ChecksumAdd(PseudoHeaderSum(src, dst, kProtoTcp, seg_len),
                                  t, seg_len)));

@@ -13,7 +13,22 @@
 #include "lib/telemetry/server_board.h"
 
 namespace edgecap::telemetry {
+// DPDK frees the containers nested in a reply when it writes the reply to the
+// socket; these tests fill replies without writing them, so the nested
+// containers would show as leaks. LeakSanitizer's API is weak here so the
+// test also links without a sanitizer runtime.
+extern "C" void __lsan_disable() __attribute__((weak));
+extern "C" void __lsan_enable() __attribute__((weak));
+
 namespace {
+
+// Fills `d` from `reply` the way a handler does, with leak checking paused.
+absl::Status FillUnsent(const Json& reply, rte_tel_data* d) {
+  if (__lsan_disable != nullptr) __lsan_disable();
+  absl::Status s = ToTelData(reply, d);
+  if (__lsan_enable != nullptr) __lsan_enable();
+  return s;
+}
 
 flow::ServerCounters Counters(uint8_t last_octet, uint32_t queries) {
   flow::ServerCounters c;
@@ -135,7 +150,7 @@ TEST(Reply, LongStringsAreSplitAndLimitsEnforced) {
   absl::StatusOr<Json> r = Execute("/edgecap/incident", "edgecap-1", s.get());
   ASSERT_TRUE(r.ok());
   rte_tel_data* d = rte_tel_data_alloc();
-  EXPECT_TRUE(ToTelData(*r, d).ok());
+  EXPECT_TRUE(FillUnsent(*r, d).ok());
   rte_tel_data_free(d);
   EXPECT_EQ(SplitString(std::string(300, 'x')).size(), 3u);
 
@@ -143,7 +158,7 @@ TEST(Reply, LongStringsAreSplitAndLimitsEnforced) {
   for (int i = 0; i < 257; ++i) big[absl::StrCat("k", i)] = i;
   EXPECT_FALSE(CheckReply(big).ok());
   d = rte_tel_data_alloc();
-  EXPECT_FALSE(ToTelData(big, d).ok());
+  EXPECT_FALSE(FillUnsent(big, d).ok());
   rte_tel_data_free(d);
   Json arr = Json::array();
   for (int i = 0; i < 513; ++i) arr.push_back(i);
