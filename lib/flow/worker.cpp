@@ -179,6 +179,9 @@ void Worker::SweepTo(int64_t now, uint64_t slots) {
 }
 
 void Worker::Finish(int64_t final_ns) {
+  // An input without a single packet (a header-only capture) has no packet
+  // time at all: there is nothing to close.
+  if (final_ns == INT64_MIN) return;
   Advance(final_ns);
   if (open_base_ == INT64_MIN) {
     open_base_ = SecondOf(final_ns);

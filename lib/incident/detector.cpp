@@ -205,7 +205,8 @@ void Detector::Poll() {
 }
 
 void Detector::Finish(int64_t final_ns) {
-  ProcessUpTo(SecondOf(final_ns) + 1, final_ns);
+  // INT64_MIN: the input had no packet, so no second to process.
+  if (final_ns != INT64_MIN) ProcessUpTo(SecondOf(final_ns) + 1, final_ns);
   // Whatever is still open now stays open (the final second's close check
   // already ran at the final packet time).
   std::vector<flow::ServerKey> open_servers(active_servers_.begin(),
