@@ -2,6 +2,7 @@
 
 #include <pcap/pcap.h>
 
+#include <cstdint>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -62,6 +63,15 @@ bool PcapFile::Next(Record* record) {
   const u_char* data = nullptr;
   const int rc = pcap_next_ex(handle_, &header, &data);
   if (rc == 1) {
+    // Nanoseconds since 1970 in an int64_t reach the year 2262; a record
+    // stamped beyond that (pcapng allows it) is corrupt, not a packet time.
+    constexpr int64_t kMaxSeconds = INT64_MAX / 1000000000 - 1;
+    if (header->ts.tv_sec > kMaxSeconds || header->ts.tv_sec < -kMaxSeconds) {
+      status_ = absl::DataLossError(absl::StrCat(path_, ": record timestamp ",
+                                                 header->ts.tv_sec,
+                                                 " s is out of range"));
+      return false;
+    }
     record->timestamp_ns =
         static_cast<int64_t>(header->ts.tv_sec) * 1000000000 +
         static_cast<int64_t>(header->ts.tv_usec);

@@ -133,7 +133,9 @@ def main():
                 keep = os.path.join(args.corpus, '..', 'findings')
                 os.makedirs(keep, exist_ok=True)
                 shutil.copy(os.path.join(artifacts, name), keep)
-        return rc
+        # libFuzzer exits 77 on a finding, which meson reads as "skipped":
+        # any finding, or any other failure, must fail the test.
+        return 1 if rc != 0 or os.listdir(artifacts) else 0
 
 
 if __name__ == '__main__':

@@ -38,7 +38,9 @@ def main():
         for name in os.listdir(artifacts):
             with open(os.path.join(artifacts, name), 'rb') as f:
                 print(f'finding {name}: {f.read().hex()}')
-        return rc
+        # libFuzzer exits 77 on a finding, which meson reads as "skipped":
+        # any finding, or any other failure, must fail the test.
+        return 1 if rc != 0 or os.listdir(artifacts) else 0
 
 
 if __name__ == '__main__':
