@@ -82,7 +82,7 @@ if ninja -C build-asan; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
   meson test -C build-asan --print-errorlogs --num-processes 2 \
-    --suite unit --suite integration --suite fuzz
+    --suite unit --suite integration --suite fuzz --no-suite package
   count_meson build-asan sanitizer
 else
   record "sanitizer build" 1
