@@ -13,8 +13,7 @@ fi
 ninja -C build >/dev/null
 
 mkdir -p out
-build/apps/edgecap-gen/edgecap-gen seed -o out/seed.pcap
-build/apps/edgecap/edgecap --pcap out/seed.pcap \
+build/apps/edgecap/edgecap --pcap apps/edgecap-gen/samples/seed.pcap \
   --incidents out/incidents.jsonl --report out/report.md
 echo
 echo "machine record: out/incidents.jsonl   report: out/report.md"
