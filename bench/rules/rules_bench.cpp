@@ -6,13 +6,21 @@
 //
 // Rule sets and traffic are generated with fixed seeds:
 // - literal/N: one domain list of N random domains under 9 TLDs,
-// - regex/N: N regexes of three shapes (suffix, tunnel-like, DGA-like),
+// - regex/N: N regexes of three shapes (suffix, tunnel-like, DGA-like);
+//   regex_plain/N: the same in one Hyperscan database, as before literal
+//   routing, gates and chunks (CompileOptions), for comparison,
+// - diverse/N: N regexes of eight shapes (zones, exact hosts, tunnels,
+//   DGA stems, service hosts, phishing keywords, brand look-alikes, ...),
 // - traffic: 100k distinct names, 1 in 8 inside a rule, the rest diverse
 //   resolver-like names under the same TLDs, scanned in a fixed order
 //   (every name a cache miss) or drawn Zipf(1.0) (popular names repeat, as at
 //   a resolver) for the verdict-cache variants,
 // - adversarial: 10k rules under one zone and random-subdomain queries in
-//   that zone, both as a domain list and as Hyperscan regexes.
+//   that zone, both as a domain list and as regexes (`(^|\.)name\.zone$`,
+//   routed to the domain set; _plain: in Hyperscan as before),
+// - gate_adversarial: 10k tunnel-like regexes `^[a-z0-9]{24,}\.nameN\.zone$`
+//   under one zone and queries under their names (every one opens a gate
+//   and scans a chunk).
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -66,6 +74,50 @@ std::vector<Rule> LiteralRules(const std::vector<std::string>& domains) {
   r.kind = RuleKind::kDomainList;
   r.domains = domains;
   return {r};
+}
+
+// Eight shapes, a quarter of them without any literal at either end.
+std::vector<Rule> DiverseRules(const std::vector<std::string>& domains) {
+  static constexpr const char* kWords[] = {"login",   "secure", "verify",
+                                           "account", "update", "support"};
+  std::vector<Rule> rules;
+  std::mt19937 rng(8);
+  for (size_t i = 0; i < domains.size(); ++i) {
+    Rule r;
+    r.id = static_cast<uint32_t>(i + 1);
+    const std::string d = Escape(domains[i]);
+    const std::string stem = domains[i].substr(0, domains[i].find('.'));
+    switch (i % 8) {
+      case 0:  // a zone
+        r.expression = absl::StrCat("(^|\\.)", d, "$");
+        break;
+      case 1:  // one host
+        r.expression = absl::StrCat("^login\\.", d, "$");
+        break;
+      case 2:  // tunnel
+        r.expression = absl::StrCat("^[a-z0-9]{24,}\\.", d, "$");
+        break;
+      case 3:  // DGA family with a fixed stem
+        r.expression =
+            absl::StrCat("^", stem, "[0-9]{2,4}\\.", kTlds[rng() % 9], "$");
+        break;
+      case 4:  // service hosts of a zone
+        r.expression = absl::StrCat("^(mail|smtp|vpn)[0-9]*\\.", d, "$");
+        break;
+      case 5:  // phishing keywords anywhere
+        r.expression = absl::StrCat(stem, "[0-9-]*", kWords[rng() % 6]);
+        break;
+      case 6:  // brand look-alike anywhere
+        r.expression =
+            absl::StrCat(stem.substr(0, 4), "[-.]?", stem.substr(4), "-(",
+                         kWords[rng() % 6], "|", kWords[rng() % 6], ")");
+        break;
+      default:  // anything below a zone, one label deep
+        r.expression = absl::StrCat("^[a-z0-9-]+\\.cdn\\.", d, "$");
+    }
+    rules.push_back(std::move(r));
+  }
+  return rules;
 }
 
 std::vector<Rule> RegexRules(const std::vector<std::string>& domains) {
@@ -134,7 +186,37 @@ std::vector<const std::string*> Zipf(const std::vector<std::string>& names,
   return out;
 }
 
-enum Kind { kLiteral, kRegex, kAdversarialList, kAdversarialRegex };
+enum Kind {
+  kLiteral,
+  kRegex,
+  kRegexPlain,
+  kDiverse,
+  kAdversarialList,
+  kAdversarialRegex,
+  kAdversarialRegexPlain,
+  kGateAdversarial,
+};
+
+CompileOptions Options(Kind kind) {
+  CompileOptions o;
+  if (kind == kRegexPlain || kind == kAdversarialRegexPlain) {
+    o.route_literals = false;
+    o.gate = false;
+    o.max_rules_per_chunk = SIZE_MAX;
+  }
+  return o;
+}
+
+std::vector<Rule> MakeRules(Kind kind, const std::vector<std::string>& d) {
+  switch (kind) {
+    case kLiteral:
+      return LiteralRules(d);
+    case kDiverse:
+      return DiverseRules(d);
+    default:
+      return RegexRules(d);
+  }
+}
 
 struct Setup {
   std::shared_ptr<const Database> db;
@@ -151,10 +233,28 @@ const Setup& Get(Kind kind, int n) {
   if (slot) return *slot;
   slot = std::make_unique<Setup>();
   std::vector<Rule> rules;
-  if (kind == kLiteral || kind == kRegex) {
+  if (kind == kLiteral || kind == kRegex || kind == kRegexPlain ||
+      kind == kDiverse) {
     std::vector<std::string> domains = Domains(n, 42);
-    rules = kind == kLiteral ? LiteralRules(domains) : RegexRules(domains);
+    rules = MakeRules(kind, domains);
     slot->traffic = Traffic(domains);
+  } else if (kind == kGateAdversarial) {
+    std::mt19937 rng(4);
+    std::vector<std::string> names;
+    for (int i = 0; i < n; ++i) {
+      names.push_back(absl::StrCat(RandomLabel(rng, 6, 12), i, ".", kZone));
+      Rule r;
+      r.id = static_cast<uint32_t>(i + 1);
+      r.expression =
+          absl::StrCat("^[a-z0-9]{24,}\\.", Escape(names.back()), "$");
+      rules.push_back(std::move(r));
+    }
+    // Long random labels under the rules' names: each opens a gate; one in
+    // two is long enough to fire.
+    for (int i = 0; i < 100000; ++i) {
+      slot->traffic.push_back(absl::StrCat(RandomLabel(rng, 16, 32), ".",
+                                           names[rng() % names.size()]));
+    }
   } else {
     std::mt19937 rng(3);
     std::vector<std::string> domains;
@@ -178,7 +278,7 @@ const Setup& Get(Kind kind, int n) {
     }
   }
   absl::StatusOr<std::shared_ptr<const Database>> db =
-      Database::Compile(std::move(rules));
+      Database::Compile(std::move(rules), Options(kind));
   if (!db.ok()) {
     fprintf(stderr, "compile: %s\n",
             std::string(db.status().message()).c_str());
@@ -215,22 +315,26 @@ void BM_Match(benchmark::State& state, Kind kind, bool zipf, size_t cache) {
 
 void BM_Compile(benchmark::State& state, Kind kind) {
   const int n = static_cast<int>(state.range(0));
-  std::vector<Rule> rules;
-  if (kind == kLiteral) {
-    rules = LiteralRules(Domains(n, 42));
-  } else {
-    rules = RegexRules(Domains(n, 42));
-  }
-  size_t hs_bytes = 0, set_bytes = 0;
+  std::vector<Rule> rules = MakeRules(kind, Domains(n, 42));
+  size_t hs_bytes = 0, set_bytes = 0, chunks = 0, always = 0, routed = 0,
+         gated = 0;
   for (auto _ : state) {
     absl::StatusOr<std::shared_ptr<const Database>> db =
-        Database::Compile(rules);
+        Database::Compile(rules, Options(kind));
     if (!db.ok()) std::abort();
     hs_bytes = (*db)->hyperscan_bytes();
     set_bytes = (*db)->domain_set_bytes();
+    chunks = (*db)->chunk_count();
+    always = (*db)->always_chunk_count();
+    routed = (*db)->routed_count();
+    gated = (*db)->gated_count();
   }
   state.counters["hs_bytes"] = static_cast<double>(hs_bytes);
   state.counters["set_bytes"] = static_cast<double>(set_bytes);
+  state.counters["chunks"] = static_cast<double>(chunks);
+  state.counters["always_chunks"] = static_cast<double>(always);
+  state.counters["routed"] = static_cast<double>(routed);
+  state.counters["gated"] = static_cast<double>(gated);
 }
 
 void Sizes(benchmark::internal::Benchmark* b) {
@@ -238,9 +342,13 @@ void Sizes(benchmark::internal::Benchmark* b) {
 }
 
 BENCHMARK_CAPTURE(BM_Match, literal, kLiteral, false, 0)->Apply(Sizes);
-// 100k regexes of these shapes did not compile within 10 minutes (1 GB and
-// growing): big lists belong in domain lists.
-BENCHMARK_CAPTURE(BM_Match, regex, kRegex, false, 0)->Arg(1000)->Arg(10000);
+BENCHMARK_CAPTURE(BM_Match, regex, kRegex, false, 0)->Apply(Sizes);
+// One Hyperscan database, as before: 100k of these did not compile within
+// 10 minutes (1 GB and growing).
+BENCHMARK_CAPTURE(BM_Match, regex_plain, kRegexPlain, false, 0)
+    ->Arg(1000)
+    ->Arg(10000);
+BENCHMARK_CAPTURE(BM_Match, diverse, kDiverse, false, 0)->Apply(Sizes);
 BENCHMARK_CAPTURE(BM_Match, literal_zipf_nocache, kLiteral, true, 0)
     ->Arg(10000);
 BENCHMARK_CAPTURE(BM_Match, literal_zipf_cache4k, kLiteral, true, 4096)
@@ -254,14 +362,29 @@ BENCHMARK_CAPTURE(BM_Match, adversarial_list_cache4k, kAdversarialList, false,
     ->Arg(10000);
 BENCHMARK_CAPTURE(BM_Match, adversarial_regex, kAdversarialRegex, false, 0)
     ->Arg(10000);
+BENCHMARK_CAPTURE(BM_Match, adversarial_regex_plain, kAdversarialRegexPlain,
+                  false, 0)
+    ->Arg(10000);
+BENCHMARK_CAPTURE(BM_Match, gate_adversarial, kGateAdversarial, false, 0)
+    ->Arg(10000);
 BENCHMARK_CAPTURE(BM_Compile, literal, kLiteral)
     ->Apply(Sizes)
     ->Iterations(1)
     ->Repetitions(1)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Compile, regex, kRegex)
+    ->Apply(Sizes)
+    ->Iterations(1)
+    ->Repetitions(1)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Compile, regex_plain, kRegexPlain)
     ->Arg(1000)
     ->Arg(10000)
+    ->Iterations(1)
+    ->Repetitions(1)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Compile, diverse, kDiverse)
+    ->Apply(Sizes)
     ->Iterations(1)
     ->Repetitions(1)
     ->Unit(benchmark::kMillisecond);

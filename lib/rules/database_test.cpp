@@ -182,6 +182,201 @@ TEST(Database, HyperscanErrorsAreMappedToTheirLine) {
               HasSubstr("w.rules:1: rule 40: Hyperscan:"));
 }
 
+TEST(Database, LiteralRegexesAreAnsweredByTheDomainSet) {
+  auto db = Build(
+      "# @rule 1 severity=high label=zone rule\n"
+      "1:/(^|\\.)Example\\.com$/\n"
+      "2:/^www\\.example\\.net$/\n"
+      "3:/\\.example\\.org$/\n"
+      "4:/(?:\\.|^)xn--80ak6aa92e\\.com$/\n"
+      "5:/^[a-z]+\\.example\\.com$/\n");  // a real pattern
+  ASSERT_TRUE(db.ok()) << db.status();
+  EXPECT_EQ((*db)->regex_count(), 5u);
+  EXPECT_EQ((*db)->routed_count(), 4u);
+  EXPECT_EQ((*db)->domain_count(), 0u);  // counts domain lists only
+  Matcher m(*db);
+  // Zone: the domain and below, any case, one trailing dot.
+  EXPECT_THAT(m.Ids("example.com"), ElementsAre(1));
+  EXPECT_THAT(m.Ids("EXAMPLE.com."), ElementsAre(1));
+  EXPECT_THAT(m.Ids("x.y.example.com"), ElementsAre(1));
+  EXPECT_THAT(m.Ids("www.example.com"), ElementsAre(1, 5));
+  EXPECT_THAT(m.Ids("notexample.com"), IsEmpty());
+  EXPECT_THAT(m.Ids("example.com.evil.net"), IsEmpty());
+  EXPECT_THAT(m.Ids("example.com.."), IsEmpty());  // only one dot is dropped
+  EXPECT_THAT(m.Ids("com"), IsEmpty());
+  // Exact.
+  EXPECT_THAT(m.Ids("www.example.net"), ElementsAre(2));
+  EXPECT_THAT(m.Ids("WWW.Example.NET."), ElementsAre(2));
+  EXPECT_THAT(m.Ids("x.www.example.net"), IsEmpty());
+  EXPECT_THAT(m.Ids("example.net"), IsEmpty());
+  EXPECT_THAT(m.Ids("awww.example.net"), IsEmpty());
+  // Below only.
+  EXPECT_THAT(m.Ids("example.org"), IsEmpty());
+  EXPECT_THAT(m.Ids("a.example.org"), ElementsAre(3));
+  EXPECT_THAT(m.Ids("a.b.EXAMPLE.org."), ElementsAre(3));
+  EXPECT_THAT(m.Ids("notexample.org"), IsEmpty());
+  EXPECT_THAT(m.Ids(".example.org"), ElementsAre(3));
+  // Punycode.
+  EXPECT_THAT(m.Ids("xn--80ak6aa92e.com"), ElementsAre(4));
+  EXPECT_THAT(m.Ids("mail.xn--80ak6aa92e.com"), ElementsAre(4));
+  EXPECT_THAT(m.Ids("xn--80ak6aa92f.com"), IsEmpty());
+  EXPECT_THAT(m.Ids("axn--80ak6aa92e.com"), IsEmpty());
+  // Metadata stays with the rule.
+  const Rule& r1 = (*db)->rule(static_cast<uint32_t>((*db)->IndexOf(1)));
+  EXPECT_EQ(r1.label, "zone rule");
+  EXPECT_EQ(r1.severity, Severity::kHigh);
+  EXPECT_EQ(r1.kind, RuleKind::kRegex);
+}
+
+// Generated rules of every shape AnalyzeRegex reads (routed, gated by
+// suffix or prefix, ungated, and look-alikes it must leave alone) against
+// generated names: the verdicts must be those of one plain Hyperscan
+// database holding every regex, with small chunks and gate overflow too.
+TEST(Database, RoutingAndGatingMatchPlainHyperscan) {
+  std::mt19937 rng(11);
+  const std::vector<std::string> zones = {
+      "example.com", "ex-ample.net", "a.b.example.org",
+      "xn--p1ai",    "com",          "co.uk",
+      "zz"};
+  auto pick = [&](const std::vector<std::string>& v) -> const std::string& {
+    return v[rng() % v.size()];
+  };
+  auto esc = [](std::string d) {
+    std::string o;
+    for (char c : d) {
+      if (c == '.') o += '\\';
+      o += c;
+    }
+    return o;
+  };
+  auto upper = [&](std::string s) {
+    for (char& c : s) {
+      if (rng() % 3 == 0 && c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
+    }
+    return s;
+  };
+  std::string text;
+  for (int i = 1; i <= 300; ++i) {
+    const std::string z = esc(upper(pick(zones)));
+    const std::string stem = std::string(1 + rng() % 4, 'a' + rng() % 3);
+    std::string e;
+    switch (rng() % 14) {
+      case 0:
+        e = "(^|\\.)" + z + "$";
+        break;
+      case 1:
+        e = "(?:\\.|^)" + z + "$";
+        break;
+      case 2:
+        e = "^" + z + "$";
+        break;
+      case 3:
+        e = "\\." + z + "$";
+        break;
+      case 4:
+        e = z + "$";
+        break;
+      case 5:
+        e = "^" + z;
+        break;
+      case 6:
+        e = "^[a-z0-9]{3,}\\." + z + "$";
+        break;
+      case 7:
+        e = "^" + stem + "[0-9]{1,3}\\." + z + "$";
+        break;
+      case 8:
+        e = "^" + stem + "[a-z]*";
+        break;
+      case 9:
+        e = stem + "\\d";
+        break;
+      case 10:
+        e = "(^|\\.)" + z + "\\.?$";
+        break;
+      case 11:
+        e = "(^|\\.)" + stem + "." + z + "$";
+        break;
+      case 12:
+        e = "[^.]\\." + z + "$";
+        break;
+      default:
+        e = "^(" + stem + "|x)\\." + z + "$";
+        break;
+    }
+    absl::StrAppend(&text, i, ":/", e, "/", rng() % 5 == 0 ? "s" : "", "\n");
+  }
+  std::vector<std::string> names = {"", ".", "..", "\n", "com\n"};
+  for (int i = 0; i < 4000; ++i) {
+    std::string n;
+    const int labels = static_cast<int>(rng() % 3);
+    for (int l = 0; l < labels; ++l) {
+      std::string label = std::string(1 + rng() % 4, 'a' + rng() % 3);
+      if (rng() % 3 == 0) absl::StrAppend(&label, rng() % 200);
+      n += label + (rng() % 20 == 0 ? ".." : ".");
+    }
+    if (rng() % 10 == 0) n += "not";
+    n += pick(zones);
+    switch (rng() % 12) {
+      case 0:
+        n += ".";
+        break;
+      case 1:
+        n += "\n";
+        break;
+      case 2:
+        n += ".\n";
+        break;
+      case 3:
+        n = "." + n;
+        break;
+      case 4:
+        n += ".evil";
+        break;
+      default:
+        break;
+    }
+    names.push_back(upper(n));
+  }
+  auto rules = ParseExpressionFile("w.rules", text);
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  CompileOptions plain;
+  plain.route_literals = false;
+  plain.gate = false;
+  plain.max_rules_per_chunk = 100000;
+  CompileOptions tiny;
+  tiny.max_rules_per_chunk = 2;
+  auto reference = Database::Compile(*rules, plain);
+  auto routed = Database::Compile(*rules);
+  auto chunked = Database::Compile(*rules, tiny);
+  ASSERT_TRUE(reference.ok() && routed.ok() && chunked.ok());
+  EXPECT_EQ((*reference)->chunk_count(), 1u);
+  EXPECT_GT((*routed)->routed_count(), 50u);
+  EXPECT_GT((*routed)->gated_count(), 50u);
+  EXPECT_GT((*chunked)->chunk_count() - (*chunked)->always_chunk_count(), 40u);
+  ScratchPtr s_ref = *(*reference)->AllocScratch();
+  ScratchPtr s_routed = *(*routed)->AllocScratch();
+  ScratchPtr s_chunked = *(*chunked)->AllocScratch();
+  int fired = 0;
+  for (const std::string& n : names) {
+    Verdict want, got, got_chunked;
+    (*reference)->Match(n, s_ref.get(), &want);
+    (*routed)->Match(n, s_routed.get(), &got);
+    (*chunked)->Match(n, s_chunked.get(), &got_chunked);
+    fired += want.count > 0;
+    auto same = [&](const Verdict& v) {
+      if (v.count != want.count || v.truncated != want.truncated) return false;
+      for (int i = 0; i < v.count; ++i) {
+        if (v.rule[i] != want.rule[i]) return false;
+      }
+      return true;
+    };
+    ASSERT_TRUE(same(got)) << "'" << n << "'";
+    ASSERT_TRUE(same(got_chunked)) << "'" << n << "'";
+  }
+  EXPECT_GT(fired, 1000);  // the names do exercise the rules
+}
+
 // A deterministic list of 100k distinct domains in a few dozen zones.
 std::vector<std::string> ManyDomains(int n, uint32_t seed) {
   std::mt19937 rng(seed);

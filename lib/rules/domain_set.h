@@ -1,22 +1,30 @@
-// A set of domains, each matching itself and all its subdomains, probed label
-// by label from the right of the query name. Every suffix of every listed
-// domain is stored (as an interior node when it is not listed itself), so a
-// probe stops at the first suffix nobody listed: "www.google.com" against a
-// list of malware domains costs one or two hash probes, whatever the list
-// size, and names that share long suffixes with the list cost one probe per
-// label, never a scan of the list.
+// A set of domains probed label by label from the right of the query name,
+// as a hash trie: each node is (parent node, label), so a probe hashes and
+// compares one label, never the whole suffix, and stops at the first suffix
+// nobody listed: "www.google.com" against a list of malware domains costs one
+// or two probes of an 8-byte slot, whatever the list size, and names that
+// share long suffixes with the list cost one probe per label, never a scan of
+// the list. Matching is ASCII-caseless, so callers need not copy the name to
+// lowercase it.
+//
+// Each entry fires with a scope: a domain list's entries and `(^|\.)D$`
+// regexes cover D and every name below it (kZone), `^D$` only D (kExact),
+// `\.D$` only names below D (kBelow). Database also stores its Hyperscan
+// "suffix gates" here (kGate: the name ends with ".D"), so one walk answers
+// both.
 //
 //   DomainSet set;
-//   set.Add("example.com", /*rule_index=*/3);
+//   set.Add("example.com", /*value=*/3);
 //   set.Build();
 //   Verdict v;
-//   set.Match("x.example.com", &v);  // v.rule = {3}
+//   set.Match("x.Example.com", &v);  // v.rule = {3}
 //   set.Match("notexample.com", &v); // no match
 #ifndef EDGECAP_LIB_RULES_DOMAIN_SET_H_
 #define EDGECAP_LIB_RULES_DOMAIN_SET_H_
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,36 +34,246 @@
 
 namespace edgecap::rules {
 
+enum class Scope : uint8_t {
+  kZone,   // the domain and every name below it
+  kExact,  // the domain only
+  kBelow,  // names below the domain, not the domain itself
+  kGate,   // like kBelow; the value is not a rule (Match() skips it)
+};
+
+// Where an entry came from, for callers that must treat them apart.
+enum class Source : uint8_t { kList, kRegex, kGate };
+
+namespace internal {
+
+inline uint64_t Load8(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+
+// ASCII 'A'..'Z' → 'a'..'z' in each byte, other bytes unchanged.
+inline uint64_t Lower8(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  const uint64_t low7 = w & (0x7f * kOnes);
+  const uint64_t above_z = low7 + (0x7f - 'Z') * kOnes;
+  const uint64_t from_a = low7 + (0x80 - 'A') * kOnes;
+  const uint64_t upper = ~w & (from_a ^ above_z) & (0x80 * kOnes);
+  return w | (upper >> 2);
+}
+
+inline uint64_t Mix(uint64_t h, uint64_t w) {
+  h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+  return h ^ (h >> 29);
+}
+
+// Hash of the lowercased bytes [begin, end) of `base` under `parent`.
+// Reads only inside [base, base + end): a short tail is loaded as the 8
+// bytes ending at `end` when there are 8, else byte by byte.
+inline uint64_t HashLabel(const char* base, size_t begin, size_t end,
+                          uint32_t parent) {
+  uint64_t h = (uint64_t{parent} << 32) ^ (end - begin) ^ 0x5bd1e995ULL;
+  size_t pos = end;
+  while (pos - begin >= 8) {
+    h = Mix(h, Lower8(Load8(base + pos - 8)));
+    pos -= 8;
+  }
+  const size_t n = pos - begin;
+  if (n > 0) {
+    uint64_t w = 0;
+    if (pos >= 8) {
+      w = Load8(base + pos - 8) >> (64 - 8 * n);
+    } else {
+      for (size_t i = 0; i < n; ++i) {
+        w |= uint64_t{static_cast<unsigned char>(base[begin + i])} << (8 * i);
+      }
+    }
+    h = Mix(h, Lower8(w));
+  }
+  h *= 0xff51afd7ed558ccdULL;
+  return h ^ (h >> 32);
+}
+
+inline bool EqualLower(const char* name, const char* lower, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char c = static_cast<unsigned char>(name[i]);
+    if (static_cast<unsigned>(c - 'A') < 26u) c += 32;
+    if (c != static_cast<unsigned char>(lower[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace internal
+
 class DomainSet {
  public:
+  struct Ref {
+    uint32_t value;  // a rule index, or a Database chunk for kGate
+    Scope scope;
+    Source source;
+  };
+
   DomainSet() = default;
   DomainSet(const DomainSet&) = delete;
   DomainSet& operator=(const DomainSet&) = delete;
 
   // `domain` must be normalized (NormalizeDomain): lowercase, no trailing dot.
-  void Add(std::string_view domain, uint32_t rule_index);
+  void Add(std::string_view domain, uint32_t value, Scope scope = Scope::kZone,
+           Source source = Source::kList);
   // Builds the lookup table; Add() after Build() is not allowed.
   void Build();
 
-  // `name` lowercase without a trailing dot. Adds the rule of every listed
-  // suffix of `name` to `out`.
-  void Match(std::string_view name, Verdict* out) const;
+  // Calls f(const Ref&) for every entry `name` (no trailing dot; any case)
+  // fires. Never allocates.
+  template <typename F>
+  void ForEach(std::string_view name, F&& f) const;
 
+  // Adds the value of every firing entry but gates to `out`.
+  void Match(std::string_view name, Verdict* out) const {
+    ForEach(name, [out](const Ref& r) {
+      if (r.scope != Scope::kGate) out->Add(r.value);
+    });
+  }
+
+  // Distinct domains added with Source::kList.
   size_t domain_count() const { return domain_count_; }
+  bool empty() const { return nodes_.size() <= 1; }
   size_t memory_bytes() const;
 
  private:
   struct Node {
-    uint32_t refs_begin = 0;
-    uint32_t refs_count = 0;  // 0: interior (a suffix of a listed domain)
+    uint32_t parent;
+    uint32_t label;  // offset in arena_
+    uint32_t refs_begin;
+    uint32_t refs_count;
+    uint8_t label_length;
   };
-  // Before Build(): domain → rule indexes.
-  absl::flat_hash_map<std::string, std::vector<uint32_t>> pending_;
-  // After Build(): keys are views into arena_.
+  static constexpr uint32_t kRoot = 0;
+
+  // Before Build(): domain → entries.
+  absl::flat_hash_map<std::string, std::vector<Ref>> pending_;
+  // After Build(). A slot is (tag << 32 | node), 0 when empty; node 0 is
+  // the root, never stored.
+  std::vector<uint64_t> slots_;
+  uint64_t mask_ = 0;
+  std::vector<Node> nodes_;
   std::string arena_;
-  std::vector<uint32_t> refs_;
-  absl::flat_hash_map<std::string_view, Node> nodes_;
+  std::vector<Ref> refs_;
   size_t domain_count_ = 0;
+};
+
+template <typename F>
+void DomainSet::ForEach(std::string_view name, F&& f) const {
+  if (slots_.empty()) return;
+  const char* base = name.data();
+  size_t end = name.size();
+  uint32_t parent = kRoot;
+  while (end > 0) {
+    size_t begin = end;
+    while (begin > 0 && base[begin - 1] != '.') --begin;
+    const size_t length = end - begin;
+    const uint64_t h = internal::HashLabel(base, begin, end, parent);
+    const uint64_t tag = (h >> 32) | 1;
+    uint32_t found = kRoot;
+    for (uint64_t i = h & mask_;; i = (i + 1) & mask_) {
+      const uint64_t slot = slots_[i];
+      if (slot == 0) break;
+      if ((slot >> 32) != tag) continue;
+      const Node& n = nodes_[static_cast<uint32_t>(slot)];
+      if (n.parent == parent && n.label_length == length &&
+          internal::EqualLower(base + begin, arena_.data() + n.label, length)) {
+        found = static_cast<uint32_t>(slot);
+        break;
+      }
+    }
+    if (found == kRoot) return;
+    const Node& node = nodes_[found];
+    for (uint32_t i = 0; i < node.refs_count; ++i) {
+      const Ref& r = refs_[node.refs_begin + i];
+      bool fires = true;
+      switch (r.scope) {
+        case Scope::kZone:
+          break;
+        case Scope::kExact:
+          fires = begin == 0;
+          break;
+        case Scope::kBelow:
+        case Scope::kGate:
+          fires = begin > 0;
+          break;
+      }
+      if (fires) f(r);
+    }
+    if (begin == 0) return;
+    end = begin - 1;
+    parent = found;
+  }
+}
+
+// Short byte prefixes of a name, each naming values (Database's "prefix
+// gates": the chunks whose rules all start with `^literal`). Probed once
+// per distinct prefix length, ASCII-caseless.
+//
+//   PrefixSet p;
+//   p.Add("stem", 2);
+//   p.Build();
+//   p.ForEach("Stem42.com", [](uint32_t v) { ... });  // v == 2
+class PrefixSet {
+ public:
+  static constexpr size_t kMaxLength = 7;
+
+  // `prefix`: 1..kMaxLength bytes, lowercase.
+  void Add(std::string_view prefix, uint32_t value);
+  void Build();
+  bool empty() const { return lengths_ == 0; }
+  size_t memory_bytes() const {
+    return slots_.capacity() * sizeof(Entry) +
+           values_.capacity() * sizeof(uint32_t);
+  }
+
+  template <typename F>
+  void ForEach(std::string_view name, F&& f) const {
+    if (lengths_ == 0 || name.empty()) return;
+    uint64_t w = 0;
+    if (name.size() >= 8) {
+      w = internal::Load8(name.data());
+    } else {
+      for (size_t i = 0; i < name.size(); ++i) {
+        w |= uint64_t{static_cast<unsigned char>(name[i])} << (8 * i);
+      }
+    }
+    w = internal::Lower8(w);
+    for (size_t len = 1; len <= kMaxLength && len <= name.size(); ++len) {
+      if (!(lengths_ & (1u << len))) continue;
+      const uint64_t key = Key(w, len);
+      for (uint64_t i = Slot(key);; i = (i + 1) & mask_) {
+        const Entry& e = slots_[i];
+        if (e.key == 0) break;
+        if (e.key != key) continue;
+        for (uint32_t k = 0; k < e.count; ++k) f(values_[e.begin + k]);
+        break;
+      }
+    }
+  }
+
+ private:
+  struct Entry {
+    uint64_t key = 0;  // 0: empty
+    uint32_t begin = 0;
+    uint32_t count = 0;
+  };
+  static uint64_t Key(uint64_t w, size_t len) {
+    return (w & ((uint64_t{1} << (8 * len)) - 1)) | (uint64_t{len} << 56);
+  }
+  uint64_t Slot(uint64_t key) const {
+    return ((key * 0x9e3779b97f4a7c15ULL) >> 24) & mask_;
+  }
+
+  absl::flat_hash_map<uint64_t, std::vector<uint32_t>> pending_;
+  std::vector<Entry> slots_;
+  uint64_t mask_ = 0;
+  std::vector<uint32_t> values_;
+  uint32_t lengths_ = 0;  // bit n: some prefix has n bytes
 };
 
 }  // namespace edgecap::rules
