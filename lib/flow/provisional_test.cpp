@@ -1,6 +1,10 @@
 #include "lib/flow/provisional.h"
 
+#include <map>
 #include <memory>
+#include <random>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -211,6 +215,117 @@ TEST_F(ProvisionalTest, ShortSweepPeriodSeesTimeoutsSoon) {
       EXPECT_LE(seen_at - (kT0 + 2349 * kMs), 550 * kMs) << period;
     }
   }
+}
+
+// The summary as the first (non-incremental) tracker computed it: every
+// held bucket against every server failing in any of them.
+void ReferenceSummary(const Worker& w, std::vector<ProvisionalEntry>* out) {
+  out->clear();
+  struct Span {
+    int64_t first = INT64_MAX, last = INT64_MIN;
+  };
+  std::vector<std::pair<const Bucket*, std::map<ServerKey, Span>>> held;
+  std::set<ServerKey> failing;
+  for (const auto& b : w.held()) {
+    if (!b) continue;
+    auto& [bucket, spans] =
+        held.emplace_back(b.get(), std::map<ServerKey, Span>{});
+    for (const FailureRecord& r : b->failures) {
+      Span& s = spans[r.server];
+      s.first = std::min(s.first, r.query_ns);
+      s.last = std::max(s.last, r.evidence_ns);
+      failing.insert(r.server);
+    }
+  }
+  for (const auto& [b, spans] : held) {
+    for (const ServerKey& server : failing) {
+      const ServerCounters* c = FindCounters(*b, server);
+      auto f = spans.find(server);
+      if (c == nullptr && f == spans.end()) continue;
+      ProvisionalEntry e;
+      e.server = server;
+      e.second = b->second;
+      if (c != nullptr) {
+        e.queries = c->queries;
+        e.answered = c->answered;
+        e.failed = c->failed;
+        e.failures = c->failures;
+      }
+      if (f != spans.end()) {
+        e.first_failed_query_ns = f->second.first;
+        e.last_evidence_ns = f->second.last;
+      }
+      if (e.queries == 0 && e.answered == 0 && e.failed == 0) continue;
+      out->push_back(e);
+    }
+  }
+}
+
+bool Same(const ProvisionalEntry& a, const ProvisionalEntry& b) {
+  return a.server == b.server && a.second == b.second &&
+         a.queries == b.queries && a.answered == b.answered &&
+         a.failed == b.failed && a.failures == b.failures &&
+         a.first_failed_query_ns == b.first_failed_query_ns &&
+         a.last_evidence_ns == b.last_evidence_ns;
+}
+
+// Random traffic over many servers (more than a bucket holds), failing and
+// recovering in spells: the incremental summary equals the full one at
+// every call.
+TEST_F(ProvisionalTest, IncrementalSummaryEqualsFullRecomputation) {
+  Make(kS / 2);
+  std::mt19937 rng(8);
+  constexpr int kServers = 150;  // buckets hold 64: some are dropped
+  std::vector<bool> broken(kServers, false);
+  std::vector<ProvisionalEntry> want;
+  int64_t t = kT0;
+  int64_t next_summary = t;
+  uint16_t id = 0;
+  size_t calls = 0, nonempty = 0, entries = 0;
+  for (int i = 0; i < 60000; ++i) {
+    t += 1 + static_cast<int64_t>(rng() % (2 * kMs));
+    if (rng() % 4000 == 0) {
+      broken[rng() % kServers] = !broken[rng() % kServers];
+    }
+    const int s = static_cast<int>(rng() % kServers);
+    const parse::IpAddress server =
+        V4(203, 0, static_cast<uint8_t>(113 + s / 200),
+           static_cast<uint8_t>(s % 200));
+    const parse::IpAddress client =
+        V4(192, 51, 100, static_cast<uint8_t>(rng() % 50));
+    const uint16_t port = static_cast<uint16_t>(40000 + rng() % 2000);
+    ++id;
+    const std::string name = "n" + std::to_string(rng() % 30) + ".example";
+    const testing::Frame q = DnsQuery(client, server, port, 53, id, name);
+    Feed(t, q);
+    const unsigned r = rng() % 10;
+    if (broken[s] && r < 6) {
+      Feed(t + 200, IcmpUnreachable(server, q, 3));
+    } else if (r == 0) {
+      // no answer: a timeout later
+    } else {
+      Feed(t + 300, DnsResponse(client, server, port, 53, id, name,
+                                r == 1 ? parse::kRcodeServFail : 0));
+    }
+    if (t >= next_summary) {
+      next_summary = t + 100 * kMs;
+      tracker_.Summarize(*worker_, t, &summary_);
+      ReferenceSummary(*worker_, &want);
+      ++calls;
+      nonempty += !want.empty();
+      entries += want.size();
+      ASSERT_EQ(summary_.entries.size(), want.size()) << "call " << calls;
+      for (size_t k = 0; k < want.size(); ++k) {
+        ASSERT_TRUE(Same(summary_.entries[k], want[k]))
+            << "call " << calls << " entry " << k;
+      }
+      std::unique_ptr<Bucket> b;
+      while (worker_->PopClosed(&b)) worker_->Recycle(std::move(b));
+    }
+  }
+  EXPECT_GT(calls, 500u);
+  EXPECT_GT(nonempty, calls / 2);
+  EXPECT_GT(entries, 10 * calls);
 }
 
 }  // namespace
