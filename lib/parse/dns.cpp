@@ -80,14 +80,70 @@ inline char* AppendLabel(const uint8_t* label, size_t len, char* o) {
   return o;
 }
 
-// Reads the name at `pos` into out->qname_text, following compression
-// pointers. A pointer must point before itself (RFC 1035: "a prior
-// occurrence"); a loop made of labels and backward pointers ends at the hop
-// limit (or at the 255-octet limit, whichever comes first).
-Anomaly ReadQname(const uint8_t* m, size_t size, size_t pos, DnsMessage* out,
-                  size_t* next) {
-  char* const text = out->qname_text;
-  char* o = text;
+// Folds 'A'..'Z' to lowercase in eight arbitrary bytes (label lengths, 0..63,
+// and bytes >= 0x80 are left alone).
+inline uint64_t FoldCase(uint64_t x) {
+  const uint64_t low7 = x & ~kHighs;  // low7 + 0x3f cannot carry out of a byte
+  const uint64_t ge_a = low7 + (0x80 - 'A') * kOnes;
+  const uint64_t gt_z = low7 + (0x80 - 'Z' - 1) * kOnes;
+  return x | ((ge_a & ~gt_z & ~x & kHighs) >> 2);
+}
+
+inline uint64_t Mix(uint64_t a, uint64_t b) {
+  const unsigned __int128 p = static_cast<unsigned __int128>(a) * b;
+  return static_cast<uint64_t>(p) ^ static_cast<uint64_t>(p >> 64);
+}
+
+// Hash of a name's wire labels (length octets and case-folded bytes, ending
+// at the root octet), eight bytes per multiply. Two names have equal label
+// sequences exactly when their dotted lowercase texts are equal, so this
+// stands for a hash of the text without writing it.
+uint64_t HashLabels(const uint8_t* p, size_t n) {
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x;
+    std::memcpy(&x, p + i, 8);
+    h = Mix(h ^ FoldCase(x), 0xbf58476d1ce4e5b9ull);
+  }
+  if (i < n) {
+    uint64_t x = 0;
+    std::memcpy(&x, p + i, n - i);
+    h = Mix(h ^ FoldCase(x), 0x94d049bb133111ebull);
+  }
+  return h;
+}
+
+// The name at `pos` was read without error. Without pointers its labels sit
+// in one piece; with them (rare in a question) they are gathered first.
+uint64_t HashName(const uint8_t* m, size_t start, size_t end, bool pointers) {
+  if (!pointers) return HashLabels(m + start, end - start);
+  uint8_t buf[kMaxNameLength];
+  size_t n = 0, pos = start;
+  for (;;) {
+    const uint8_t len = m[pos];
+    if (len == 0) break;
+    if ((len & 0xc0) == 0xc0) {
+      pos = static_cast<size_t>(len & 0x3f) << 8 | m[pos + 1];
+      continue;
+    }
+    std::memcpy(buf + n, m + pos, 1 + len);
+    n += 1 + len;
+    pos += 1 + len;
+  }
+  buf[n++] = 0;
+  return HashLabels(buf, n);
+}
+
+// Reads the name at `pos` (into out->qname_text when `text`), following
+// compression pointers. A pointer must point before itself (RFC 1035: "a
+// prior occurrence"); a loop made of labels and backward pointers ends at the
+// hop limit (or at the 255-octet limit, whichever comes first).
+Anomaly ReadQname(const uint8_t* m, size_t size, size_t pos, bool text,
+                  DnsMessage* out, size_t* next) {
+  char* const text_start = out->qname_text;
+  char* o = text_start;
+  const size_t start = pos;
   size_t after = 0;  // just past the name where it sits in the message
   int hops = 0;
   size_t wire = 1;  // the root octet
@@ -118,14 +174,19 @@ Anomaly ReadQname(const uint8_t* m, size_t size, size_t pos, DnsMessage* out,
     wire += 1 + len;
     if (wire > kMaxNameLength) return Anomaly::kDnsNameTooLong;
     if (pos + 1 + len > size) return Anomaly::kDnsTruncatedQuestion;
-    if (o != text) *o++ = '.';
-    o = AppendLabel(m + pos + 1, len, o);
+    if (text) {
+      if (o != text_start) *o++ = '.';
+      o = AppendLabel(m + pos + 1, len, o);
+    }
     pos += 1 + len;
   }
-  if (o == text) *o++ = '.';
-  *o = '\0';
-  out->qname_length = static_cast<uint16_t>(o - text);
+  if (text) {
+    if (o == text_start) *o++ = '.';
+    *o = '\0';
+    out->qname_length = static_cast<uint16_t>(o - text_start);
+  }
   *next = hops == 0 ? pos : after;
+  out->name_hash = HashName(m, start, pos, hops != 0);
   return Anomaly::kNone;
 }
 
@@ -169,6 +230,11 @@ void Reset(DnsMessage* out) {
   out->qname_length = 0;
   out->question_end = 0;
   out->qname_text[0] = '\0';
+  out->qname_pending = false;
+  out->name_hash = 0;
+  out->question_hash = 0;
+  out->wire = nullptr;
+  out->wire_size = 0;
   out->has_edns = false;
   out->edns_udp_size = 0;
   out->edns_ext_rcode_hi = 0;
@@ -179,8 +245,9 @@ void Reset(DnsMessage* out) {
 
 // `partial`: the message continues beyond `size` (DNS over TCP split across
 // segments), so running out of bytes after the question is not an anomaly.
+// `text`: write the qname text now (else MaterializeQname() does, later).
 Anomaly Decode(const uint8_t* m, size_t size, DnsDepth depth, bool partial,
-               DnsMessage* out) {
+               bool text, DnsMessage* out) {
   Reset(out);
   if (size < kHeaderSize) return Anomaly::kDnsTruncatedHeader;
   DnsHeader& h = out->header;
@@ -198,16 +265,28 @@ Anomaly Decode(const uint8_t* m, size_t size, DnsDepth depth, bool partial,
   if (depth == DnsDepth::kHeader) return Anomaly::kNone;
   size_t pos = kHeaderSize;
   if (h.qdcount > 0) {
-    const Anomaly a = ReadQname(m, size, pos, out, &pos);
+    const Anomaly a = ReadQname(m, size, pos, text, out, &pos);
     if (a != Anomaly::kNone) {
       out->qname_text[0] = '\0';  // no half names: qname() stays ""
+      out->qname_length = 0;
       return a;
     }
-    if (pos + 4 > size) return Anomaly::kDnsTruncatedQuestion;
+    if (pos + 4 > size) {
+      out->qname_pending = false;
+      return Anomaly::kDnsTruncatedQuestion;
+    }
     out->qtype = Load16(m + pos);
     out->qclass = Load16(m + pos + 2);
     pos += 4;
     out->has_question = true;
+    out->question_hash =
+        Mix(out->name_hash ^ (uint64_t{out->qtype} << 16 | out->qclass),
+            0x2545f4914f6cdd1dull);
+    if (!text) {
+      out->qname_pending = true;
+      out->wire = m;
+      out->wire_size = static_cast<uint32_t>(size);
+    }
     out->question_end = static_cast<uint16_t>(pos);
   }
   if (depth == DnsDepth::kQuestion) return Anomaly::kNone;
@@ -270,10 +349,17 @@ Anomaly Decode(const uint8_t* m, size_t size, DnsDepth depth, bool partial,
 }  // namespace
 
 Anomaly DecodeDns(Bytes message, DnsDepth depth, DnsMessage* out) {
-  return Decode(message.data(), message.size(), depth, /*partial=*/false, out);
+  return Decode(message.data(), message.size(), depth, /*partial=*/false,
+                /*text=*/true, out);
 }
 
-Anomaly DecodeDnsTcp(Bytes segment, DnsDepth depth, DnsMessage* out) {
+Anomaly DecodeDnsQuestion(Bytes message, DnsMessage* out) {
+  return Decode(message.data(), message.size(), DnsDepth::kQuestion,
+                /*partial=*/false, /*text=*/false, out);
+}
+
+namespace {
+Anomaly DecodeTcp(Bytes segment, DnsDepth depth, bool text, DnsMessage* out) {
   if (segment.size() < 2) {
     Reset(out);
     return Anomaly::kDnsTruncatedHeader;
@@ -286,7 +372,24 @@ Anomaly DecodeDnsTcp(Bytes segment, DnsDepth depth, DnsMessage* out) {
   const size_t have = segment.size() - 2;
   // Bytes beyond `length` belong to the next message of a pipelined stream.
   return Decode(segment.data() + 2, have < length ? have : length, depth,
-                /*partial=*/have < length, out);
+                /*partial=*/have < length, text, out);
+}
+}  // namespace
+
+Anomaly DecodeDnsTcp(Bytes segment, DnsDepth depth, DnsMessage* out) {
+  return DecodeTcp(segment, depth, /*text=*/true, out);
+}
+
+Anomaly DecodeDnsTcpQuestion(Bytes segment, DnsMessage* out) {
+  return DecodeTcp(segment, DnsDepth::kQuestion, /*text=*/false, out);
+}
+
+void MaterializeQname(DnsMessage* m) {
+  if (!m->qname_pending) return;
+  m->qname_pending = false;
+  size_t next;
+  // Read once already without error: the same walk cannot fail now.
+  ReadQname(m->wire, m->wire_size, kHeaderSize, /*text=*/true, m, &next);
 }
 
 }  // namespace edgecap::parse

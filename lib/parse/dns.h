@@ -11,6 +11,15 @@
 //
 // DNS over TCP: DecodeDnsTcp() reads the 2-byte length prefix of a message
 // that starts a segment, then decodes the message.
+//
+// Where the text is rarely needed (a flow worker matching responses to
+// queries), DecodeDnsQuestion() validates the question the same way but
+// only hashes the name (question_hash); MaterializeQname() writes the text
+// later, while the message bytes are still there:
+//
+//   parse::DecodeDnsQuestion(udp_payload, &m);
+//   if (m.has_question && m.question_hash == stored) ...;
+//   parse::MaterializeQname(&m);   // now m.qname() is the text
 #ifndef EDGECAP_LIB_PARSE_DNS_H_
 #define EDGECAP_LIB_PARSE_DNS_H_
 
@@ -64,6 +73,16 @@ struct DnsMessage {
   uint16_t qname_length = 0;           // text length in qname_text
   uint16_t question_end = 0;           // offset just past the first question
   char qname_text[kMaxQnameText + 1];  // NUL-terminated for convenience
+  // Set by DecodeDnsQuestion*: qname_text is not written yet.
+  bool qname_pending = false;
+  // Of the first question's wire labels, case-folded: equal for names whose
+  // text is equal (and, but for collisions, only for them).
+  uint64_t name_hash = 0;
+  // name_hash with qtype and qclass.
+  uint64_t question_hash = 0;
+  // The message, for MaterializeQname() (lazy decoding only).
+  const uint8_t* wire = nullptr;
+  uint32_t wire_size = 0;
 
   // Filled with DnsDepth::kAll.
   bool has_edns = false;
@@ -74,6 +93,7 @@ struct DnsMessage {
   uint8_t address_count = 0;  // A/AAAA answers kept, up to kMaxAddressesKept
   IpAddress addresses[kMaxAddressesKept];
 
+  // Empty while qname_pending: see MaterializeQname().
   std::string_view qname() const { return {qname_text, qname_length}; }
   uint16_t full_rcode() const {
     return static_cast<uint16_t>(edns_ext_rcode_hi) << 4 | header.rcode();
@@ -86,6 +106,16 @@ Anomaly DecodeDns(Bytes message, DnsDepth depth, DnsMessage* out);
 // the message (possibly continued in later segments: then only what is here
 // is decoded and, if the question is complete, that is enough).
 Anomaly DecodeDnsTcp(Bytes segment, DnsDepth depth, DnsMessage* out);
+
+// DecodeDns(message, DnsDepth::kQuestion, out) (same anomalies, same fields)
+// without writing the qname text: out->qname_pending until
+// MaterializeQname(out), which must run while `message` is still valid.
+Anomaly DecodeDnsQuestion(Bytes message, DnsMessage* out);
+// The same for DecodeDnsTcp(segment, DnsDepth::kQuestion, out).
+Anomaly DecodeDnsTcpQuestion(Bytes segment, DnsMessage* out);
+// Writes qname_text/qname_length of a lazily decoded message (no-op
+// otherwise).
+void MaterializeQname(DnsMessage* m);
 
 }  // namespace edgecap::parse
 

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "lib/parse/test_frames.h"
 
@@ -372,6 +375,110 @@ TEST(DecodeDnsTcpTest, LengthPrefix) {
   Wire tiny = {0, 5, 1, 2, 3, 4, 5};
   EXPECT_EQ(DecodeTcp(tiny, DnsDepth::kAll, &m),
             Anomaly::kDnsTcpLengthMismatch);
+}
+
+// The lazy decoder agrees with the full one on every field and anomaly,
+// and writes the same text when asked; on random mutations of real messages
+// (labels, pointers, escapes, truncation).
+TEST(DecodeDnsQuestionTest, SameAsFullDecodeThenSameText) {
+  std::vector<Wire> seeds = {
+      DnsQuery(7, "www.Example.COM", 1, /*edns=*/true),
+      QueryWithName({1, 'a', 0xc0, 12, 0, 1, 0, 1}),
+      QueryWithName({2, 'y', '.', 1, 0x7f, 0, 0, 28, 0, 1}),
+      Response(3, 0, 0, 0, Question("x.Y.z", 16), {}),
+  };
+  Wire back = DnsHeaderBytes(1, 0x0100, 1, 0, 0x0161, 0x0000);
+  Append(back, Wire{2, 'Y', 'y', 0xc0, 8, 0, 1, 0, 1});
+  seeds.push_back(back);
+  std::mt19937 rng(1);
+  int decoded = 0, pointers = 0;
+  for (int i = 0; i < 20000; ++i) {
+    Wire w = seeds[i % seeds.size()];
+    const int edits = static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits; ++e) {
+      const size_t at = 12 + rng() % (w.size() - 12);
+      switch (rng() % 4) {
+        case 0:
+          w[at] = static_cast<uint8_t>(rng());
+          break;
+        case 1:
+          w[at] = static_cast<uint8_t>(rng() % 70);
+          break;
+        case 2:
+          w[at] = static_cast<uint8_t>(0xc0);
+          break;
+        default:
+          w.resize(at);
+          break;
+      }
+      if (w.size() <= 12) break;
+    }
+    DnsMessage full, lazy;
+    const Anomaly a = Decode(w, DnsDepth::kQuestion, &full);
+    ASSERT_EQ(DecodeDnsQuestion(Bytes(w.data(), w.size()), &lazy), a) << i;
+    ASSERT_EQ(lazy.has_question, full.has_question) << i;
+    ASSERT_EQ(lazy.header.flags, full.header.flags);
+    ASSERT_EQ(lazy.qtype, full.qtype);
+    ASSERT_EQ(lazy.qclass, full.qclass);
+    ASSERT_EQ(lazy.question_end, full.question_end);
+    ASSERT_EQ(lazy.question_hash, full.question_hash);
+    EXPECT_EQ(lazy.qname_pending, lazy.has_question);
+    if (!full.has_question) continue;
+    ++decoded;
+    pointers += std::count(w.begin() + 12, w.end(), 0xc0) > 0;
+    EXPECT_TRUE(lazy.qname().empty());
+    MaterializeQname(&lazy);
+    EXPECT_FALSE(lazy.qname_pending);
+    ASSERT_EQ(lazy.qname(), full.qname()) << i;
+    EXPECT_EQ(lazy.qname_text[lazy.qname_length], '\0');
+  }
+  EXPECT_GT(decoded, 2000);
+  EXPECT_GT(pointers, 200);
+}
+
+// The hash stands for the lowercase text: case (0x20 randomisation) does
+// not change it; a different name, type or class does.
+TEST(DecodeDnsQuestionTest, HashFollowsTheText) {
+  auto hash = [](const Wire& w) {
+    DnsMessage m;
+    EXPECT_EQ(DecodeDnsQuestion(Bytes(w.data(), w.size()), &m), Anomaly::kNone);
+    return m.question_hash;
+  };
+  const uint64_t h = hash(DnsQuery(1, "www.example.com", 1, false));
+  EXPECT_EQ(hash(DnsQuery(2, "wWw.ExAmPle.COM", 1, true)), h);
+  EXPECT_NE(hash(DnsQuery(1, "www.example.co", 1, false)), h);
+  EXPECT_NE(hash(DnsQuery(1, "www.example.com", 28, false)), h);
+  EXPECT_NE(hash(DnsQuery(1, "wwwexample.com", 1, false)), h);
+  // "a.b" (two labels) and "a\.b" (one label holding a dot) differ, as their
+  // texts do; so do bytes that only look alike once lowercased by 0x20.
+  EXPECT_NE(hash(QueryWithName({1, 'a', 1, 'b', 0, 0, 1, 0, 1})),
+            hash(QueryWithName({3, 'a', '.', 'b', 0, 0, 1, 0, 1})));
+  EXPECT_NE(hash(QueryWithName({1, '@', 0, 0, 1, 0, 1})),
+            hash(QueryWithName({1, '`', 0, 0, 1, 0, 1})));
+  EXPECT_NE(hash(QueryWithName({1, 0xc1, 0, 0, 1, 0, 1})),
+            hash(QueryWithName({1, 0xe1, 0, 0, 1, 0, 1})));
+  // A name continued through a pointer hashes as if written out.
+  Wire back = DnsHeaderBytes(1, 0x0100, 1, 0, 0x0161, 0x0000);
+  Append(back, Wire{2, 'Y', 'y', 0xc0, 8, 0, 1, 0, 1});
+  Wire flat = DnsHeaderBytes(1, 0x0100, 1, 0, 0x0161, 0x0000);
+  Append(flat, Wire{2, 'y', 'y', 1, 'a', 0, 0, 1, 0, 1});
+  EXPECT_EQ(hash(back), hash(flat));
+}
+
+TEST(DecodeDnsQuestionTest, TcpLazyMatchesFull) {
+  const Wire q = DnsQuery(7, "Tcp.Example", 1, /*edns=*/true);
+  Wire seg = {0, static_cast<uint8_t>(q.size())};
+  Append(seg, q);
+  seg.resize(seg.size() - 5);  // continues in the next segment
+  DnsMessage full, lazy;
+  ASSERT_EQ(DecodeTcp(seg, DnsDepth::kQuestion, &full), Anomaly::kNone);
+  ASSERT_EQ(DecodeDnsTcpQuestion(Bytes(seg.data(), seg.size()), &lazy),
+            Anomaly::kNone);
+  EXPECT_EQ(lazy.question_hash, full.question_hash);
+  MaterializeQname(&lazy);
+  EXPECT_EQ(lazy.qname(), "tcp.example");
+  EXPECT_EQ(DecodeDnsTcpQuestion(Bytes(seg.data(), 1), &lazy),
+            Anomaly::kDnsTruncatedHeader);
 }
 
 }  // namespace
