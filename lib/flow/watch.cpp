@@ -22,6 +22,7 @@ uint32_t Append(Bucket* b, std::string_view s) {
 
 void Worker::Watch(int64_t ts, const parse::Packet& p, parse::Bytes frame,
                    const ServerKey& server) {
+  parse::MaterializeQname(&dns_);
   WatchHit hits[kMaxWatchHits];
   const int n = watcher_->Match(dns_.qname(), hits);
   if (n <= 0) return;

@@ -132,7 +132,7 @@ void Worker::Recycle(std::unique_ptr<Bucket> bucket) {
 
 // ---------------------------------------------------------------- time
 
-void Worker::Advance(int64_t ts) {
+void Worker::AdvanceTick(int64_t ts) {
   // Sweep ticks are seconds by default (sweep period 2 s); live runs use a
   // shorter period so that timeouts are seen soon after they happen.
   const int64_t tick =
@@ -144,6 +144,7 @@ void Worker::Advance(int64_t ts) {
     now_tick_ = t;
     open_base_ = now_second_;
     published_below_ = open_base_;
+    next_tick_ns_ = TickEnd(t, tick);
     return;
   }
   if (ts <= now_ns_) return;
@@ -160,7 +161,12 @@ void Worker::Advance(int64_t ts) {
   AgeStash(ts);
   now_tick_ = t;
   now_second_ = SecondOf(ts);
+  next_tick_ns_ = TickEnd(t, tick);
   PublishUpTo(ts);
+}
+
+int64_t Worker::TickEnd(int64_t t, int64_t tick) {
+  return t >= INT64_MAX / tick - 1 ? INT64_MAX : (t + 1) * tick;
 }
 
 bool Worker::Expired(const TxEntry& e, int64_t now) const {
@@ -326,28 +332,10 @@ const Frame* Worker::FrameAt(uint32_t seq) const {
 }
 
 uint32_t Worker::QuestionHash(const parse::DnsMessage& m) const {
-  // Eight bytes per multiply (byte-wise FNV was 4% of a worker's time); only
-  // ever compared with another QuestionHash, never stored outside the table.
-  auto mix = [](uint64_t a, uint64_t b) {
-    const unsigned __int128 p = static_cast<unsigned __int128>(a) * b;
-    return static_cast<uint64_t>(p) ^ static_cast<uint64_t>(p >> 64);
-  };
-  const size_t n = m.qname_length;
-  uint64_t h = 0x9e3779b97f4a7c15ull ^
-               (uint64_t{m.qtype} << 16 | m.qclass | uint64_t{n} << 32);
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t x;
-    std::memcpy(&x, m.qname_text + i, 8);
-    h = mix(h ^ x, 0xbf58476d1ce4e5b9ull);
-  }
-  if (i < n) {
-    uint64_t x = 0;
-    std::memcpy(&x, m.qname_text + i, n - i);
-    h = mix(h ^ x, 0x94d049bb133111ebull);
-  }
-  h = mix(h, 0x2545f4914f6cdd1dull);
-  return static_cast<uint32_t>(h ^ (h >> 32));
+  // From the wire labels, case-folded, as the decoder read them (the text
+  // of the name is written only where it is needed); only ever compared
+  // with another QuestionHash, never stored outside the table.
+  return static_cast<uint32_t>(m.question_hash ^ (m.question_hash >> 32));
 }
 
 bool Worker::QuestionFromFrame(const Frame* f, parse::DnsMessage* m) {
@@ -444,7 +432,7 @@ void Worker::KeepEvidence(Bucket* b, ServerCounters* c,
 
 void Worker::Process(int64_t ts, const parse::Packet& p, parse::Bytes frame) {
   ++stats_.packets;
-  Advance(ts);
+  if (ts >= next_tick_ns_) AdvanceTick(ts);
   switch (p.transport) {
     case parse::Transport::kUdp:
       if (p.ports.src == 53 || p.ports.dst == 53) {
@@ -482,10 +470,12 @@ void Worker::Process(int64_t ts, const parse::Packet& p, parse::Bytes frame) {
 
 void Worker::OnDns(int64_t ts, const parse::Packet& p, parse::Bytes frame,
                    bool tcp) {
+  // The name's text is written only for what keeps it (watch hits,
+  // NXDOMAIN and failure records): MaterializeQname() there.
   if (tcp) {
-    parse::DecodeDnsTcp(p.payload, parse::DnsDepth::kQuestion, &dns_);
+    parse::DecodeDnsTcpQuestion(p.payload, &dns_);
   } else {
-    parse::DecodeDns(p.payload, parse::DnsDepth::kQuestion, &dns_);
+    parse::DecodeDnsQuestion(p.payload, &dns_);
   }
   if (!dns_.has_question || dns_.header.opcode() != 0) {
     ++stats_.dns_undecodable;
@@ -647,6 +637,7 @@ void Worker::OnResponse(int64_t ts, const parse::Packet& p, parse::Bytes frame,
   const uint8_t rcode = dns_.header.rcode();
   if (c != nullptr) ++c->rcodes[rcode];
   if (rcode == parse::kRcodeServFail || rcode == parse::kRcodeRefused) {
+    parse::MaterializeQname(&dns_);
     FailInfo f{
         rcode == parse::kRcodeServFail ? Fail::kServfail : Fail::kRefused,
         ts,
@@ -665,6 +656,7 @@ void Worker::OnResponse(int64_t ts, const parse::Packet& p, parse::Bytes frame,
     if (rcode == parse::kRcodeNxDomain) {
       ++c->nxdomain;
       if (b->nxdomains.size() < config_.max_nxdomains_per_bucket) {
+        parse::MaterializeQname(&dns_);
         NxRecord r;
         r.server = server;
         r.client = ClientOf(*e);

@@ -103,7 +103,10 @@ class Worker {
                     const parse::Bytes* frames, size_t n);
   // Packet time moved on without a packet for this worker (dispatcher tick,
   // or the clock in live mode): expires queries and publishes buckets.
-  void Advance(int64_t ts_ns);
+  // Only a new sweep tick has work to do; within one it is a compare.
+  void Advance(int64_t ts_ns) {
+    if (ts_ns >= next_tick_ns_) AdvanceTick(ts_ns);
+  }
   // End of input at `final_ns` (the last packet time of the whole input, the
   // same for every worker): queries past their timeout fail, the others stay
   // unresolved, and every bucket is published.
@@ -151,6 +154,9 @@ class Worker {
   void Watch(int64_t ts, const parse::Packet& p, parse::Bytes frame,
              const ServerKey& server);
 
+  void AdvanceTick(int64_t ts_ns);
+  // Start of sweep tick t + 1 (saturated).
+  static int64_t TickEnd(int64_t t, int64_t tick);
   // Expiry by packet time; returns true if `e` (pending) timed out at `now`.
   bool Expired(const TxEntry& e, int64_t now) const;
   void TimeOut(TxEntry& e);
@@ -213,6 +219,8 @@ class Worker {
   int64_t now_ns_ = INT64_MIN;
   int64_t now_second_ = INT64_MIN;
   int64_t now_tick_ = INT64_MIN;  // sweep ticks: min(1 s, sweep period / 2)
+  // Packet times below this fall in now_tick_ (or earlier): nothing to do.
+  int64_t next_tick_ns_ = INT64_MIN;
   int64_t published_below_ = INT64_MIN;  // watermark_second()
   // open_[i] is the bucket of second open_base_ + i (null when empty).
   std::deque<std::unique_ptr<Bucket>> open_;
