@@ -3,52 +3,22 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
 namespace edgecap::flow {
-namespace {
-
-inline uint64_t Mix(uint64_t a, uint64_t b) {
-  unsigned __int128 m = static_cast<unsigned __int128>(a) * b;
-  return static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64);
-}
-
-uint64_t HashFields(const std::array<uint8_t, 16>& client,
-                    const std::array<uint8_t, 16>& server, uint16_t cport,
-                    uint16_t sport, uint16_t txid, uint8_t flags) {
-  uint64_t c0, c1, s0, s1;
-  std::memcpy(&c0, client.data(), 8);
-  std::memcpy(&c1, client.data() + 8, 8);
-  std::memcpy(&s0, server.data(), 8);
-  std::memcpy(&s1, server.data() + 8, 8);
-  const uint64_t p =
-      static_cast<uint64_t>(cport) | static_cast<uint64_t>(sport) << 16 |
-      static_cast<uint64_t>(txid) << 32 | static_cast<uint64_t>(flags) << 48;
-  uint64_t h = Mix(c0 ^ 0xa0761d6478bd642full, c1 ^ 0xe7037ed1a0b428dbull);
-  h = Mix(h ^ s0, s1 ^ 0x8ebc6af09c88c6e3ull);
-  h = Mix(h ^ p, 0x589965cc75374cc3ull);
-  return h;
-}
-
-}  // namespace
-
-uint64_t TxKey::Hash() const {
-  return HashFields(client, server, client_port, server_port, txid, flags);
-}
-
 absl::StatusOr<std::unique_ptr<TransactionTable>> TransactionTable::Create(
     uint32_t max_entries) {
   if (max_entries == 0 || max_entries > (1u << 30)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "transaction table size must be 1..2^30, not ", max_entries));
   }
-  uint64_t slots = 16;
-  while (slots * 4 < static_cast<uint64_t>(max_entries) * 5) slots <<= 1;
+  const uint32_t buckets = (max_entries + kMeanLoad - 1) / kMeanLoad;
   return std::unique_ptr<TransactionTable>(
-      new TransactionTable(max_entries, slots));
+      new TransactionTable(max_entries, buckets));
 }
 
 namespace {
@@ -64,51 +34,84 @@ void* HugeAlloc(size_t bytes) {
 }
 }  // namespace
 
-TransactionTable::TransactionTable(uint32_t max_entries, uint64_t slots)
+TransactionTable::TransactionTable(uint32_t max_entries, uint32_t buckets)
     : max_entries_(max_entries),
-      mask_(slots - 1),
-      tag_storage_(static_cast<uint16_t*>(HugeAlloc(slots * sizeof(uint16_t)))),
-      storage_(static_cast<TxEntry*>(HugeAlloc(slots * sizeof(TxEntry)))),
-      tags_(tag_storage_.get()),
-      entries_(storage_.get()) {
-  if (tags_ == nullptr || entries_ == nullptr) std::abort();  // start-up only
+      buckets_(buckets),
+      idx_bits_(static_cast<uint32_t>(std::bit_width(max_entries))),
+      idx_mask_((1u << idx_bits_) - 1),
+      tag_mask_(~idx_mask_),
+      index_storage_(
+          static_cast<Bucket*>(HugeAlloc(size_t{buckets} * sizeof(Bucket)))),
+      entry_storage_(static_cast<TxEntry*>(
+          HugeAlloc(size_t{max_entries} * sizeof(TxEntry)))),
+      index_(index_storage_.get()),
+      entries_(entry_storage_.get()) {
+  if (index_ == nullptr || entries_ == nullptr) std::abort();  // start-up only
 }
 
 TxEntry* TransactionTable::Find(const TxKey& key, uint64_t hash) {
-  const uint16_t fp = Fingerprint(hash);
-  for (uint64_t i = hash & mask_;; i = (i + 1) & mask_) {
-    const uint16_t t = tags_[i];
-    if (t == 0) return nullptr;
-    if ((t & 0xff) == fp && entries_[i].Matches(key)) return &entries_[i];
+  const uint32_t tag = static_cast<uint32_t>(hash) & tag_mask_;
+  const uint32_t home = Home(hash);
+  for (uint32_t b = home;; b = Next(b)) {
+    const Bucket& bucket = index_[b];
+    for (uint32_t m = MatchTag(bucket, tag); m != 0; m &= m - 1) {
+      const uint32_t s = static_cast<uint32_t>(__builtin_ctz(m));
+      const uint32_t i = bucket.slot[s] & idx_mask_;
+      if (i != 0 && entries_[i - 1].Matches(key)) {
+        last_entry_ = i - 1;
+        last_home_ = home;
+        last_bucket_ = b;
+        last_slot_ = s;
+        return &entries_[i - 1];
+      }
+    }
+    if (bucket.slot[kBucketSlots] == 0) return nullptr;
   }
+}
+
+uint32_t TransactionTable::Allocate(TxEntry* evicted, bool* was_evicted) {
+  *was_evicted = false;
+  if (free_ != kNone) {
+    const uint32_t i = free_;
+    free_ = entries_[i].frame_seq;
+    return i;
+  }
+  if (used_ < max_entries_) return used_++;
+  // Full: every entry is live. The hand moves just past the evicted entry,
+  // so the entry written there (young) stays behind it for a whole lap, and
+  // those it skipped were younger than the evicted one. Under a flood the
+  // hand advances one entry per eviction, in the order entries were written;
+  // the window's lines are mostly those the previous eviction loaded.
+  uint32_t best = hand_;
+  for (uint32_t k = 1, i = hand_;
+       k < static_cast<uint32_t>(kEvictWindow) && k < max_entries_; ++k) {
+    if (++i == max_entries_) i = 0;
+    if (entries_[i].first_ns < entries_[best].first_ns) best = i;
+  }
+  hand_ = best + 1 == max_entries_ ? 0 : best + 1;
+  *evicted = entries_[best];
+  *was_evicted = true;
+  Unindex(best);
+  --size_;
+  return best;
 }
 
 TxEntry* TransactionTable::Insert(const TxKey& key, uint64_t hash,
                                   TxEntry* evicted, bool* was_evicted) {
-  *was_evicted = false;
-  const uint64_t home = hash & mask_;
-  uint64_t d = 0;
-  while (tags_[(home + d) & mask_] != 0) ++d;
-  if (size_ >= max_entries_ || d > kMaxDistance) {
-    // Oldest of the window that starts at the key's home: the window is
-    // where the new entry will probe, so this also keeps probes short.
-    uint64_t best = UINT64_MAX;
-    int seen = 0;
-    for (uint64_t i = home; seen < kEvictWindow; i = (i + 1) & mask_) {
-      if (tags_[i] == 0) continue;
-      ++seen;
-      if (best == UINT64_MAX || entries_[i].first_ns < entries_[best].first_ns)
-        best = i;
-    }
-    *evicted = entries_[best];
-    *was_evicted = true;
-    EraseAt(best);
-    d = 0;
-    while (tags_[(home + d) & mask_] != 0) ++d;
+  const uint32_t i = Allocate(evicted, was_evicted);
+  const uint32_t home = Home(hash);
+  uint32_t b = home;
+  uint32_t m;
+  while ((m = MatchEmpty(index_[b])) == 0) {
+    ++index_[b].slot[kBucketSlots];
+    b = Next(b);
   }
-  const uint64_t i = (home + d) & mask_;
-  tags_[i] =
-      static_cast<uint16_t>(Fingerprint(hash) | std::min(d, kMaxDistance) << 8);
+  const uint32_t s = static_cast<uint32_t>(__builtin_ctz(m));
+  index_[b].slot[s] = (static_cast<uint32_t>(hash) & tag_mask_) | (i + 1);
+  last_entry_ = i;
+  last_home_ = home;
+  last_bucket_ = b;
+  last_slot_ = s;
   TxEntry& e = entries_[i];
   e.client = key.client;
   e.server = key.server;
@@ -116,30 +119,44 @@ TxEntry* TransactionTable::Insert(const TxKey& key, uint64_t hash,
   e.server_port = key.server_port;
   e.txid = key.txid;
   e.flags = key.flags;
+  e.state = TxState::kPending;
   ++size_;
   return &e;
 }
 
-void TransactionTable::Erase(TxEntry* entry) { EraseAt(IndexOf(entry)); }
-
-void TransactionTable::EraseAt(uint64_t i) {
-  // Backward shift: pull later entries of the run into the hole when their
-  // home allows it, so probes never need tombstones.
-  --size_;
-  uint64_t hole = i;
-  for (uint64_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
-    const uint16_t t = tags_[j];
-    if (t == 0) break;
-    const uint64_t gap = (j - hole) & mask_;
-    // Entry j may move to `hole` if its home is not in (hole, j].
-    if (Distance(t) >= gap) {
-      entries_[hole] = entries_[j];
-      tags_[hole] = static_cast<uint16_t>(t - (gap << 8));
-      hole = j;
+void TransactionTable::Unindex(uint32_t i) {
+  uint32_t home, b, s;
+  if (i == last_entry_) {
+    home = last_home_;
+    b = last_bucket_;
+    s = last_slot_;
+  } else {
+    // Not the entry just found: locate it from its key's hash.
+    const uint64_t hash = entries_[i].KeyHash();
+    const uint32_t v = (static_cast<uint32_t>(hash) & tag_mask_) | (i + 1);
+    home = Home(hash);
+    uint32_t m;
+    for (b = home; (m = MatchMasked(index_[b], UINT32_MAX, v)) == 0;
+         b = Next(b)) {
     }
+    s = static_cast<uint32_t>(__builtin_ctz(m));
   }
-  tags_[hole] = 0;
-  entries_[hole].state = TxState::kEmpty;
+  last_entry_ = kNone;
+  index_[b].slot[s] = 0;
+  for (uint32_t c = home; c != b; c = Next(c)) --index_[c].slot[kBucketSlots];
+}
+
+void TransactionTable::Erase(TxEntry* entry) {
+  const uint32_t i = static_cast<uint32_t>(entry - entries_);
+  Unindex(i);
+  Release(i);
+}
+
+void TransactionTable::Release(uint32_t i) {
+  entries_[i].state = TxState::kEmpty;
+  entries_[i].frame_seq = free_;
+  free_ = i;
+  --size_;
 }
 
 }  // namespace edgecap::flow
