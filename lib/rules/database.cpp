@@ -29,6 +29,8 @@ absl::StatusOr<std::shared_ptr<const Database>> Database::Compile(
   std::shared_ptr<Database> db(new Database());
   db->rules_ = std::move(rules);
   const size_t per_chunk = std::max<size_t>(options.max_rules_per_chunk, 1);
+  const size_t per_gated_chunk =
+      std::max<size_t>(options.max_rules_per_gated_chunk, 1);
 
   struct Pattern {
     uint32_t rule;
@@ -100,7 +102,9 @@ absl::StatusOr<std::shared_ptr<const Database>> Database::Compile(
   db->always_chunks_ = chunks.size();
   bool fresh = true;
   for (const Pattern& p : gated) {
-    if (fresh || chunks.back().size() == per_chunk) chunks.emplace_back();
+    if (fresh || chunks.back().size() == per_gated_chunk) {
+      chunks.emplace_back();
+    }
     fresh = false;
     chunks.back().push_back(&p);
     const auto chunk = static_cast<uint32_t>(chunks.size() - 1);

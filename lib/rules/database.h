@@ -52,7 +52,12 @@ struct CompileOptions {
   bool route_literals = true;
   // Scan a chunk only when the name has one of its rules' literals.
   bool gate = true;
+  // Chunks scanned for every name: fewer is faster, but Hyperscan's
+  // compile time and memory grow faster than linearly with the size.
   size_t max_rules_per_chunk = 2000;
+  // Chunks behind gates are scanned only when a gate opens, and then the
+  // fewer rules the cheaper.
+  size_t max_rules_per_gated_chunk = 256;
 };
 
 class Database {

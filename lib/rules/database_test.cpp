@@ -338,6 +338,16 @@ TEST(Database, RoutingAndGatingMatchPlainHyperscan) {
     }
     names.push_back(upper(n));
   }
+  // Past 64 bytes the domain set walks the name another way.
+  for (const std::string& z : zones) {
+    for (int len : {50, 60, 63, 64, 65, 70, 200}) {
+      const std::string head = std::string(static_cast<size_t>(len), 'b');
+      names.push_back(head + "." + z);
+      names.push_back(head + "a." + z);
+      names.push_back("x." + head + "." + z + ".");
+      names.push_back(upper(head + ".not" + z));
+    }
+  }
   auto rules = ParseExpressionFile("w.rules", text);
   ASSERT_TRUE(rules.ok()) << rules.status();
   CompileOptions plain;
@@ -346,6 +356,7 @@ TEST(Database, RoutingAndGatingMatchPlainHyperscan) {
   plain.max_rules_per_chunk = 100000;
   CompileOptions tiny;
   tiny.max_rules_per_chunk = 2;
+  tiny.max_rules_per_gated_chunk = 2;
   auto reference = Database::Compile(*rules, plain);
   auto routed = Database::Compile(*rules);
   auto chunked = Database::Compile(*rules, tiny);

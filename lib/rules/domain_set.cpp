@@ -61,16 +61,17 @@ void DomainSet::Build() {
   }
   const size_t capacity =
       std::bit_ceil(std::max<size_t>(16, (nodes_.size() - 1) * 2));
-  slots_.assign(capacity, 0);
+  tags_.assign(capacity, 0);
+  slot_nodes_.assign(capacity, 0);
   mask_ = capacity - 1;
   for (uint32_t i = 1; i < nodes_.size(); ++i) {
     const Node& n = nodes_[i];
     uint64_t h = internal::HashLabel(arena_.data(), n.label,
                                      n.label + n.label_length, n.parent);
-    uint64_t slot = (((h >> 32) | 1) << 32) | i;
     uint64_t j = h & mask_;
-    while (slots_[j] != 0) j = (j + 1) & mask_;
-    slots_[j] = slot;
+    while (tags_[j] != 0) j = (j + 1) & mask_;
+    tags_[j] = Tag(h);
+    slot_nodes_[j] = i;
   }
   pending_.clear();
   pending_.rehash(0);
@@ -104,7 +105,7 @@ void PrefixSet::Build() {
 }
 
 size_t DomainSet::memory_bytes() const {
-  return slots_.capacity() * sizeof(uint64_t) +
+  return tags_.capacity() + slot_nodes_.capacity() * sizeof(uint32_t) +
          nodes_.capacity() * sizeof(Node) + arena_.capacity() +
          refs_.capacity() * sizeof(Ref);
 }

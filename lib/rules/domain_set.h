@@ -25,6 +25,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#if defined(__AVX512BW__) && defined(__BMI2__)
+#include <immintrin.h>
+#endif
 #include <string>
 #include <string_view>
 #include <vector>
@@ -94,6 +97,21 @@ inline uint64_t HashLabel(const char* base, size_t begin, size_t end,
   return h ^ (h >> 32);
 }
 
+// Bit i set when p[i] == '.', for n <= 64. The AVX-512 path reads no byte
+// past p + n (masked lanes neither load nor fault) and has no branch per
+// byte, which a label walk otherwise mispredicts at every label end.
+inline uint64_t DotMask(const char* p, size_t n) {
+#if defined(__AVX512BW__) && defined(__BMI2__)
+  const __mmask64 k = _bzhi_u64(~uint64_t{0}, static_cast<unsigned>(n));
+  const __m512i v = _mm512_maskz_loadu_epi8(k, p);
+  return _mm512_mask_cmpeq_epi8_mask(k, v, _mm512_set1_epi8('.'));
+#else
+  uint64_t m = 0;
+  for (size_t i = 0; i < n; ++i) m |= uint64_t{p[i] == '.'} << i;
+  return m;
+#endif
+}
+
 inline bool EqualLower(const char* name, const char* lower, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     unsigned char c = static_cast<unsigned char>(name[i]);
@@ -150,11 +168,24 @@ class DomainSet {
   };
   static constexpr uint32_t kRoot = 0;
 
+  // Probes label [begin, end) of `base` under `parent`, calls f for the
+  // entries that fire; the node found, or kRoot.
+  template <typename F>
+  uint32_t Step(const char* base, size_t begin, size_t end, uint32_t parent,
+                F& f) const;
+
   // Before Build(): domain → entries.
   absl::flat_hash_map<std::string, std::vector<Ref>> pending_;
-  // After Build(). A slot is (tag << 32 | node), 0 when empty; node 0 is
-  // the root, never stored.
-  std::vector<uint64_t> slots_;
+  // After Build(): open addressing, linear probing. A slot is a one-byte
+  // tag (0: empty) and a node index (node 0 is the root, never stored); the
+  // tags sit apart so that a probe for an unlisted label, the common case,
+  // reads one byte from a table a quarter of the size.
+  static uint8_t Tag(uint64_t h) {
+    const auto t = static_cast<uint8_t>(h >> 56);
+    return t == 0 ? 1 : t;
+  }
+  std::vector<uint8_t> tags_;
+  std::vector<uint32_t> slot_nodes_;
   uint64_t mask_ = 0;
   std::vector<Node> nodes_;
   std::string arena_;
@@ -163,50 +194,69 @@ class DomainSet {
 };
 
 template <typename F>
+uint32_t DomainSet::Step(const char* base, size_t begin, size_t end,
+                         uint32_t parent, F& f) const {
+  const size_t length = end - begin;
+  const uint64_t h = internal::HashLabel(base, begin, end, parent);
+  const uint8_t tag = Tag(h);
+  uint32_t found = kRoot;
+  for (uint64_t i = h & mask_;; i = (i + 1) & mask_) {
+    const uint8_t t = tags_[i];
+    if (t == 0) return kRoot;
+    if (t != tag) continue;
+    const uint32_t id = slot_nodes_[i];
+    const Node& n = nodes_[id];
+    if (n.parent == parent && n.label_length == length &&
+        internal::EqualLower(base + begin, arena_.data() + n.label, length)) {
+      found = id;
+      break;
+    }
+  }
+  const Node& node = nodes_[found];
+  for (uint32_t i = 0; i < node.refs_count; ++i) {
+    const Ref& r = refs_[node.refs_begin + i];
+    bool fires = true;
+    switch (r.scope) {
+      case Scope::kZone:
+        break;
+      case Scope::kExact:
+        fires = begin == 0;
+        break;
+      case Scope::kBelow:
+      case Scope::kGate:
+        fires = begin > 0;
+        break;
+    }
+    if (fires) f(r);
+  }
+  return found;
+}
+
+template <typename F>
 void DomainSet::ForEach(std::string_view name, F&& f) const {
-  if (slots_.empty()) return;
+  if (tags_.empty()) return;
   const char* base = name.data();
   size_t end = name.size();
   uint32_t parent = kRoot;
+  if (end <= 64) {
+    const uint64_t dots = internal::DotMask(base, end);
+    while (end > 0) {
+      const uint64_t below =
+          end == 64 ? dots : dots & ((uint64_t{1} << end) - 1);
+      const size_t begin =
+          below == 0 ? 0 : 64 - static_cast<size_t>(__builtin_clzll(below));
+      parent = Step(base, begin, end, parent, f);
+      if (parent == kRoot || begin == 0) return;
+      end = begin - 1;
+    }
+    return;
+  }
   while (end > 0) {
     size_t begin = end;
     while (begin > 0 && base[begin - 1] != '.') --begin;
-    const size_t length = end - begin;
-    const uint64_t h = internal::HashLabel(base, begin, end, parent);
-    const uint64_t tag = (h >> 32) | 1;
-    uint32_t found = kRoot;
-    for (uint64_t i = h & mask_;; i = (i + 1) & mask_) {
-      const uint64_t slot = slots_[i];
-      if (slot == 0) break;
-      if ((slot >> 32) != tag) continue;
-      const Node& n = nodes_[static_cast<uint32_t>(slot)];
-      if (n.parent == parent && n.label_length == length &&
-          internal::EqualLower(base + begin, arena_.data() + n.label, length)) {
-        found = static_cast<uint32_t>(slot);
-        break;
-      }
-    }
-    if (found == kRoot) return;
-    const Node& node = nodes_[found];
-    for (uint32_t i = 0; i < node.refs_count; ++i) {
-      const Ref& r = refs_[node.refs_begin + i];
-      bool fires = true;
-      switch (r.scope) {
-        case Scope::kZone:
-          break;
-        case Scope::kExact:
-          fires = begin == 0;
-          break;
-        case Scope::kBelow:
-        case Scope::kGate:
-          fires = begin > 0;
-          break;
-      }
-      if (fires) f(r);
-    }
-    if (begin == 0) return;
+    parent = Step(base, begin, end, parent, f);
+    if (parent == kRoot || begin == 0) return;
     end = begin - 1;
-    parent = found;
   }
 }
 
