@@ -36,6 +36,9 @@ absl::Status Dataplane::StartEal(const Options& o, const Plan& plan,
   // lose the record it had read).
   mbufs_ = plan.workers * (kRingSize + pipeline::kMaxBurst) +
            lcores * 256 * 3 / 2 + 4096;
+  // --mbufs: the operator's number, even below that (memory, or a test of
+  // exhaustion); what does not fit is lost at RX and counted as rx_nombuf.
+  if (o.mbufs != 0) mbufs_ = o.mbufs;
   // --duration: net_pcap's infinite_rx keeps a copy of every record in the
   // pool, so mbufs sized to the file's longest frame keep that affordable.
   replay_ = o.duration_seconds > 0;
@@ -157,11 +160,17 @@ absl::Status Dataplane::StartPorts(const Options& o, const Plan& plan) {
                              absl::StrCat(profile_dir_, "/", chosen, ".toml"));
     if (!profile.ok()) return profile.status();
     profiles_.push_back(*profile);
+    if (o.mbufs != 0) continue;
     mbufs_ +=
         profile->mempool_mbufs > mbufs_ ? profile->mempool_mbufs - mbufs_ : 0;
     mbufs_ += profile->rx_descriptors * plan.queues;
   }
-  pool_ = rte_pktmbuf_pool_create("edgecap_rx", mbufs_, 256, 0, mbuf_size_,
+  // Each lcore's cache may hold 1.5 times its size: in a small --mbufs pool
+  // the caches would keep most mbufs from RX, so they get an eighth of it.
+  const uint32_t cache =
+      o.mbufs == 0 ? 256
+                   : std::min<uint32_t>(256, mbufs_ / (8 * plan.lcores()));
+  pool_ = rte_pktmbuf_pool_create("edgecap_rx", mbufs_, cache, 0, mbuf_size_,
                                   static_cast<int>(rte_socket_id()));
   if (pool_ == nullptr) {
     return absl::ResourceExhaustedError(absl::StrCat(

@@ -124,6 +124,18 @@ const std::map<std::string, Spec>& Specs() {
         },
         "MB       EAL memory for --pcap/--iface (default: what the pool "
         "needs)"}},
+      {"mbufs",
+       {true,
+        [](Options& o, const std::string& v) {
+          uint32_t n;
+          if (!absl::SimpleAtoi(v, &n) || n < 256 || n > 16777215) {
+            return Bad("mbufs", v, "expected 256..16777215");
+          }
+          o.mbufs = n;
+          return absl::OkStatus();
+        },
+        "N         mbuf pool (default: room for every ring, burst and "
+        "cache; fewer lose packets, counted as rx_nombuf)"}},
       {"query-timeout",
        {true, Seconds(&Thresholds::query_timeout_seconds, "query-timeout"),
         "S  seconds before an unanswered query times out (5)"}},
@@ -370,6 +382,7 @@ const std::vector<KeySpec>& Table() {
       {"cpu", "workers", Kind::kInteger, "workers"},
       {"cpu", "dispatch", Kind::kString, "dispatch"},
       {"eal", "memory", Kind::kInteger, "memory"},
+      {"eal", "mbufs", Kind::kInteger, "mbufs"},
       {"eal", "file_prefix", Kind::kString, "file-prefix"},
       {"eal", "args", Kind::kStringList, "eal-arg"},
       {"eal", "verbose", Kind::kBool, "verbose"},

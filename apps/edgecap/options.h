@@ -54,6 +54,7 @@ struct Options {
   std::string config_path;
   std::string profiles_dir;  // drivers-config
   uint32_t memory_mb = 0;    // 0: computed
+  uint32_t mbufs = 0;        // pool size; 0: room for every ring and cache
   int progress = -1;         // -1: when stderr is a terminal
   bool quiet = false;        // no summary/report on stdout
   bool verbose = false;      // keep DPDK's own log lines

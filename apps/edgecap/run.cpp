@@ -211,8 +211,10 @@ absl::Status RunAppliance(const Options& o, const Plan& plan,
   if (dp.replay()) meter.Report();
 
   RunFacts facts;
+  // What the pipeline handed to the engines: with the port's counters and
+  // ring-full it accounts for every packet received.
+  facts.packets = processed();
   for (const auto& e : *flow_engines) {
-    facts.packets += e->worker().stats().packets;
     facts.dns_transactions += e->worker().stats().dns_queries;
     facts.evictions += e->worker().stats().evictions;
   }

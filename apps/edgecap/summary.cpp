@@ -67,13 +67,15 @@ absl::Status ReportRun(const Options& o, const RunFacts& f,
         Count(f.packets).c_str(), Count(f.dns_transactions).c_str(),
         Count(f.servers).c_str(), Count(incidents.size()).c_str(),
         Count(open).c_str());
+    // received = packets + ring-full: what the ports delivered, so a lost
+    // packet is accounted for once, here or in the port's own counters.
     std::printf(
-        "workers: %u (%s dispatch); drops: imissed %s, rx_nombuf %s, ierrors "
-        "%s, ring-full %s, table evictions %s\n\n",
+        "workers: %u (%s dispatch); received %s; drops: imissed %s, rx_nombuf "
+        "%s, ierrors %s, ring-full %s, table evictions %s\n\n",
         f.workers, f.hardware_dispatch ? "hw" : "sw",
-        Count(drops.imissed).c_str(), Count(drops.rx_nombuf).c_str(),
-        Count(drops.ierrors).c_str(), Count(f.ring_full).c_str(),
-        Count(f.evictions).c_str());
+        Count(drops.ipackets).c_str(), Count(drops.imissed).c_str(),
+        Count(drops.rx_nombuf).c_str(), Count(drops.ierrors).c_str(),
+        Count(f.ring_full).c_str(), Count(f.evictions).c_str());
     std::fputs(report.c_str(), stdout);
   }
   if (f.evictions > 0) {
