@@ -178,6 +178,7 @@ BENCHMARK(BM_TableInsertMatchBurstD16)->Arg(1 << 20);
 // latency, counters), at 1M pending; the clock advances 1 s per 100k.
 void BM_WorkerQueryAndResponse(benchmark::State& state) {
   const bool prefetch = state.range(0) != 0;
+  const bool burst = state.range(0) == 2;
   WorkerConfig c;
   c.max_transactions = kLive + 1024;
   c.query_timeout_ns = 1'000'000 * kNsPerSecond;  // nothing expires
@@ -206,6 +207,9 @@ void BM_WorkerQueryAndResponse(benchmark::State& state) {
     testing::Frame f;
   };
   std::vector<Pre> queries(kRing), responses(kRing);
+  std::vector<parse::Packet> packets(burst ? 2 * kRing : 0);
+  std::vector<parse::Bytes> frames(packets.size());
+  std::vector<int64_t> times(packets.size());
   uint64_t next = 0;
   int64_t now = 1710421200LL * kNsPerSecond;
   for (; next < kLive; ++next) {
@@ -221,8 +225,25 @@ void BM_WorkerQueryAndResponse(benchmark::State& state) {
       query_of(next + k, &queries[k].p, &queries[k].f);
       response_of(next + k - kLive, &responses[k].p, &responses[k].f);
     }
+    if (burst) {
+      for (int k = 0; k < kRing; ++k) {
+        packets[2 * k] = queries[k].p;
+        packets[2 * k + 1] = responses[k].p;
+        frames[2 * k] = parse::Bytes(queries[k].f.data(), queries[k].f.size());
+        frames[2 * k + 1] =
+            parse::Bytes(responses[k].f.data(), responses[k].f.size());
+        times[2 * k] = times[2 * k + 1] = now + 10'000 * k;
+      }
+    }
     state.ResumeTiming();
-    for (int k = 0; k < kRing; ++k) {
+    if (burst) {
+      // As the pipeline hands packets over: DPDK bursts of 32.
+      for (size_t k = 0; k < packets.size(); k += 32) {
+        (*w)->ProcessBurst(&times[k], &packets[k], &frames[k], 32);
+      }
+      now += 10'000 * kRing;
+    }
+    for (int k = 0; k < kRing && !burst; ++k) {
       if (prefetch && k + 4 < kRing) {
         (*w)->Prefetch(queries[k + 4].p);
         (*w)->Prefetch(responses[k + 4].p);
@@ -240,7 +261,9 @@ void BM_WorkerQueryAndResponse(benchmark::State& state) {
   state.counters["unmatched"] = (*w)->stats().unmatched_responses;
   state.SetItemsProcessed(done);
 }
-BENCHMARK(BM_WorkerQueryAndResponse)->Arg(0)->Arg(1);  // 1: with Prefetch()
+// 1: with Prefetch() 4 packets ahead; 2: through ProcessBurst (bursts of
+// 32, the worker's own prefetching).
+BENCHMARK(BM_WorkerQueryAndResponse)->Arg(0)->Arg(1)->Arg(2);
 
 }  // namespace
 }  // namespace edgecap::flow
