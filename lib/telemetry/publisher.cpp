@@ -61,6 +61,20 @@ Json ServerJson(const ServerRow& r) {
             {"p99", r.LatencyQuantileUs(0.99)}}}};
 }
 
+std::string OpenIncidentId(const incident::Incident& i) {
+  const std::string key =
+      absl::StrCat(std::string(incident::KindName(i.kind)), "|",
+                   flow::IpToString(i.server.ip), "|", i.server.port, "|",
+                   incident::TransportName(i.server.transport), "|", i.domain,
+                   "|", i.rule.id);
+  uint64_t h = 14695981039346656037ull;  // FNV-1a 64
+  for (unsigned char c : key) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return absl::StrCat("open-", absl::Hex(h, absl::kZeroPad16));
+}
+
 std::shared_ptr<const IncidentEntry> MakeEntry(const incident::Incident& i) {
   auto e = std::make_shared<IncidentEntry>();
   e->id = i.id;
@@ -304,6 +318,9 @@ void Publisher::Publish(int64_t packet_time_ns, bool final) {
     for (const incident::OpenIncident& o :
          sources_.stats->detector().OpenIncidents()) {
       auto e = std::make_shared<IncidentEntry>(*MakeEntry(o.incident));
+      e->id = OpenIncidentId(o.incident);
+      e->brief["id"] = e->id;
+      e->record["id"] = e->id;
       e->brief["early"] = o.early;
       s->incidents.push_back(std::move(e));
     }

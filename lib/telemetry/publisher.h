@@ -70,6 +70,13 @@ class Publisher {
   std::vector<uint64_t> last_polls_, last_idle_;
 };
 
+// The id under which a still-open incident is listed and fetched while
+// running, "open-<16 hex digits>": written incidents are numbered only when
+// written (live: when they close), yet an operator must be able to fetch
+// the open one whole. A hash of what makes it distinct (kind, server,
+// domain, rule), so it stays the same from snapshot to snapshot.
+std::string OpenIncidentId(const incident::Incident& i);
+
 // Exposed for tests.
 std::shared_ptr<const IncidentEntry> MakeEntry(const incident::Incident& i);
 Json ServerJson(const ServerRow& row);

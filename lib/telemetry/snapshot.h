@@ -26,7 +26,9 @@ using Json = nlohmann::ordered_json;
 
 // One incident, rendered once when it is emitted (not per snapshot).
 struct IncidentEntry {
-  std::string id;  // "edgecap-<n>"; empty until numbered (offline, running)
+  // "edgecap-<n>" once written; "open-<hash>" while open (OpenIncidentId);
+  // empty for written ones not yet numbered (offline, still running).
+  std::string id;
   bool open = false;
   Json brief;   // the fields of one /edgecap/incidents row
   Json record;  // the whole incident record (DESIGN.md's schema)

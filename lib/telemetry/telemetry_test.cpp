@@ -131,6 +131,30 @@ TEST(Commands, IncidentsArePagedWithinTheLimits) {
   EXPECT_GE(pages, 4);
 }
 
+TEST(Commands, OpenIncidentIdIsStableDistinctAndAccepted) {
+  incident::Incident a = MakeIncident(1), b = MakeIncident(2);
+  a.id.clear();
+  const std::string id = OpenIncidentId(a);
+  EXPECT_EQ(id.size(), 5u + 16u);
+  EXPECT_TRUE(id.starts_with("open-")) << id;
+  a.queries = 99;  // counts move while it stays open; the id does not
+  a.last_seen_ns += 5'000000000;
+  EXPECT_EQ(OpenIncidentId(a), id);
+  EXPECT_NE(OpenIncidentId(b), id);  // another server
+  incident::Incident c = a;
+  c.kind = incident::Kind::kTimeout;
+  EXPECT_NE(OpenIncidentId(c), id);
+  // A snapshot lists it under that id and /edgecap/incident fetches it.
+  auto s = SnapshotWith(1, 0);
+  auto e = std::make_shared<IncidentEntry>(*MakeEntry(a));
+  e->id = id;
+  e->record["id"] = id;
+  s->incidents.push_back(e);
+  absl::StatusOr<Json> r = Execute("/edgecap/incident", id.c_str(), s.get());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)["id"], id);
+}
+
 TEST(Commands, ServersByQueriesWithinBudget) {
   auto s = SnapshotWith(0, 250);
   absl::StatusOr<Json> r = Execute("/edgecap/servers", "5", s.get());

@@ -191,6 +191,10 @@ class Lab:
         for ns in (self.ns_client, self.ns_router, self.ns_server):
             self.run("ip", "netns", "add", ns)
             self.namespaces.append(ns)
+            # IPv4 only: no router solicitations or MLD reports on the links,
+            # so every frame on r0 is one the test caused.
+            self.run("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
+                     "net.ipv6.conf.default.disable_ipv6=1", ns=ns)
             self.run("ip", "-n", ns, "link", "set", "lo", "up")
         c, r, s = self.ns_client, self.ns_router, self.ns_server
         self.run("ip", "link", "add", "c0", "netns", c, "type", "veth",
@@ -245,7 +249,7 @@ class Lab:
                    ns=self.ns_router, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
 
-    def start_edgecap(self):
+    def start_edgecap(self, extra=()):
         a = self.args
         self.incidents = os.path.join(self.dir, "incidents.jsonl")
         self.report = os.path.join(self.dir, "report.md")
@@ -254,7 +258,7 @@ class Lab:
                "--report", self.report, "--window", str(a.window),
                "--min-failures", "3", "--min-failure-ratio", "0.5",
                "--recovery", str(a.recovery),
-               "--query-timeout", str(a.query_timeout)]
+               "--query-timeout", str(a.query_timeout), *extra]
         print("edgecap:", " ".join(cmd), flush=True)
         p = self.spawn("edgecap", cmd, ns=self.ns_router,
                        stdout=open(self.stdout_path, "w"),
