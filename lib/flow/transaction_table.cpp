@@ -2,8 +2,8 @@
 
 #include <sys/mman.h>
 
-#include <algorithm>
 #include <bit>
+#include <cassert>
 #include <cstring>
 
 #include "absl/status/status.h"
@@ -136,8 +136,12 @@ void TransactionTable::Unindex(uint32_t i) {
     const uint32_t v = (static_cast<uint32_t>(hash) & tag_mask_) | (i + 1);
     home = Home(hash);
     uint32_t m;
+    // Found within the chain unless Insert was given a hash other than
+    // key.Hash() (a caller bug: checked in debug builds).
+    [[maybe_unused]] uint32_t walked = 0;
     for (b = home; (m = MatchMasked(index_[b], UINT32_MAX, v)) == 0;
          b = Next(b)) {
+      assert(++walked < buckets_);
     }
     s = static_cast<uint32_t>(__builtin_ctz(m));
   }

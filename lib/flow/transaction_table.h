@@ -51,8 +51,10 @@ enum class TxState : uint8_t { kEmpty = 0, kPending = 1, kTimedOut = 2 };
 
 namespace internal {
 
+__extension__ typedef unsigned __int128 U128;  // no pedantic warning
+
 inline uint64_t Mix(uint64_t a, uint64_t b) {
-  unsigned __int128 m = static_cast<unsigned __int128>(a) * b;
+  const U128 m = static_cast<U128>(a) * b;
   return static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64);
 }
 
