@@ -271,6 +271,7 @@ def hammer(edgecap, gen):
         busy = Edgecap(edgecap, pcap, d, base + '-b')
         during = [0]
         done = [0]
+        refused = []  # fail() in the thread would only end the thread
 
         def flood():
             while not os.path.exists(busy.socket):
@@ -278,12 +279,21 @@ def hammer(edgecap, gen):
                     return
                 time.sleep(0.001)
             raw = Raw(busy.socket)
+            # EAL opens the socket in rte_eal_init, before edgecap registers
+            # its commands: until then /edgecap/ commands are unknown (null).
+            deadline = time.time() + 60
+            while raw.query('/edgecap/stats')['/edgecap/stats'] is None:
+                if time.time() > deadline or busy.proc.poll() is not None:
+                    refused.append('/edgecap/stats never registered')
+                    return
+                time.sleep(0.001)
             for i in range(1000):
                 r = raw.query(['/edgecap/stats', '/edgecap/workers', '/edgecap/servers,50',
                                '/edgecap/incidents'][i % 4])
                 v = next(iter(r.values()))
                 if v is None:
-                    fail(f'query {i} refused during traffic')
+                    refused.append(f'query {i} refused during traffic')
+                    return
                 if 'input_done' in v and v['input_done'] == 0:
                     during[0] += 1
                 done[0] += 1
@@ -300,7 +310,7 @@ def hammer(edgecap, gen):
         # How many land before the drain depends on timing (a 3M-packet file
         # drains in about a second); it is reported, not required.
         if done[0] != 1000:
-            fail(f'only {done[0]} of 1000 queries answered')
+            fail(f'only {done[0]} of 1000 queries answered {refused}')
         if got != want:
             fail(f'counters differ with queries:\n{got}\nwithout:\n{want}')
         if got_incidents != want_incidents:
