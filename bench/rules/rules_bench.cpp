@@ -199,8 +199,6 @@ enum Kind {
 
 CompileOptions Options(Kind kind) {
   CompileOptions o;
-  if (const char* g = getenv("GATED_CHUNK"))
-    o.max_rules_per_gated_chunk = atoi(g);
   if (kind == kRegexPlain || kind == kAdversarialRegexPlain) {
     o.route_literals = false;
     o.gate = false;

@@ -32,6 +32,7 @@ void DomainSet::Build() {
           std::pair(parent, label), static_cast<uint32_t>(nodes_.size()));
       if (inserted) {
         Node n{};
+        n.head = internal::LoadLabelHead(label.data(), label.size());
         n.parent = parent;
         n.label = static_cast<uint32_t>(arena_.size());
         n.label_length = static_cast<uint8_t>(label.size());
@@ -66,8 +67,8 @@ void DomainSet::Build() {
   mask_ = capacity - 1;
   for (uint32_t i = 1; i < nodes_.size(); ++i) {
     const Node& n = nodes_[i];
-    uint64_t h = internal::HashLabel(arena_.data(), n.label,
-                                     n.label + n.label_length, n.parent);
+    uint64_t h = internal::HashLabel(arena_.data() + n.label, n.label_length,
+                                     n.parent, n.head);
     uint64_t j = h & mask_;
     while (tags_[j] != 0) j = (j + 1) & mask_;
     tags_[j] = Tag(h);

@@ -70,27 +70,43 @@ inline uint64_t Mix(uint64_t h, uint64_t w) {
   return h ^ (h >> 29);
 }
 
-// Hash of the lowercased bytes [begin, end) of `base` under `parent`.
-// Reads only inside [base, base + end): a short tail is loaded as the 8
-// bytes ending at `end` when there are 8, else byte by byte.
-inline uint64_t HashLabel(const char* base, size_t begin, size_t end,
-                          uint32_t parent) {
-  uint64_t h = (uint64_t{parent} << 32) ^ (end - begin) ^ 0x5bd1e995ULL;
-  size_t pos = end;
-  while (pos - begin >= 8) {
-    h = Mix(h, Lower8(Load8(base + pos - 8)));
-    pos -= 8;
-  }
-  const size_t n = pos - begin;
-  if (n > 0) {
-    uint64_t w = 0;
-    if (pos >= 8) {
-      w = Load8(base + pos - 8) >> (64 - 8 * n);
-    } else {
-      for (size_t i = 0; i < n; ++i) {
-        w |= uint64_t{static_cast<unsigned char>(base[begin + i])} << (8 * i);
-      }
-    }
+// The first 16 bytes of a label, lowercased and zero-padded, as two words:
+// labels up to 16 bytes (nearly all) hash and compare without a loop, so
+// without the branch mispredictions a per-byte loop costs on every label
+// of a random name.
+struct LabelHead {
+  uint64_t w0, w1;
+};
+
+inline LabelHead LoadLabelHead(const char* p, size_t n) {
+  LabelHead h;
+#if defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__BMI2__)
+  const auto k = static_cast<__mmask16>(
+      _bzhi_u32(0xffffu, static_cast<unsigned>(n < 16 ? n : 16)));
+  const __m128i v = _mm_maskz_loadu_epi8(k, p);
+  h.w0 = static_cast<uint64_t>(_mm_cvtsi128_si64(v));
+  h.w1 = static_cast<uint64_t>(_mm_extract_epi64(v, 1));
+#else
+  char buf[16] = {};
+  std::memcpy(buf, p, n < 16 ? n : 16);
+  std::memcpy(&h.w0, buf, 8);
+  std::memcpy(&h.w1, buf + 8, 8);
+#endif
+  h.w0 = Lower8(h.w0);
+  h.w1 = Lower8(h.w1);
+  return h;
+}
+
+// Hash of the label's `n` bytes at `p`, lowercased, under `parent`.
+inline uint64_t HashLabel(const char* p, size_t n, uint32_t parent,
+                          const LabelHead& head) {
+  uint64_t h = (uint64_t{parent} << 32) ^ n ^ 0x5bd1e995ULL;
+  h = Mix(Mix(h, head.w0), head.w1);
+  for (size_t pos = 16; pos < n; pos += 8) {  // labels over 16 bytes
+    char buf[8] = {};
+    std::memcpy(buf, p + pos, n - pos < 8 ? n - pos : 8);
+    uint64_t w;
+    std::memcpy(&w, buf, 8);
     h = Mix(h, Lower8(w));
   }
   h *= 0xff51afd7ed558ccdULL;
@@ -160,6 +176,7 @@ class DomainSet {
 
  private:
   struct Node {
+    internal::LabelHead head;
     uint32_t parent;
     uint32_t label;  // offset in arena_
     uint32_t refs_begin;
@@ -197,7 +214,9 @@ template <typename F>
 uint32_t DomainSet::Step(const char* base, size_t begin, size_t end,
                          uint32_t parent, F& f) const {
   const size_t length = end - begin;
-  const uint64_t h = internal::HashLabel(base, begin, end, parent);
+  const internal::LabelHead head =
+      internal::LoadLabelHead(base + begin, length);
+  const uint64_t h = internal::HashLabel(base + begin, length, parent, head);
   const uint8_t tag = Tag(h);
   uint32_t found = kRoot;
   for (uint64_t i = h & mask_;; i = (i + 1) & mask_) {
@@ -206,8 +225,11 @@ uint32_t DomainSet::Step(const char* base, size_t begin, size_t end,
     if (t != tag) continue;
     const uint32_t id = slot_nodes_[i];
     const Node& n = nodes_[id];
-    if (n.parent == parent && n.label_length == length &&
-        internal::EqualLower(base + begin, arena_.data() + n.label, length)) {
+    if (n.head.w0 == head.w0 && n.head.w1 == head.w1 && n.parent == parent &&
+        n.label_length == length &&
+        (length <= 16 ||
+         internal::EqualLower(base + begin + 16, arena_.data() + n.label + 16,
+                              length - 16))) {
       found = id;
       break;
     }
