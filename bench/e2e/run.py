@@ -344,6 +344,10 @@ def main():
                     '(slow: minutes per million packets)')
     ap.add_argument('--duration', type=int, default=5)
     ap.add_argument('--growth', action='store_true')
+    ap.add_argument('--growth-clients', default='10000,100000,1000000',
+                    help='comma-separated client counts for --growth')
+    ap.add_argument('--growth-servers', default='1000,100000',
+                    help='comma-separated server counts for --growth')
     ap.add_argument('--skip-main', action='store_true')
     ap.add_argument('--edgecap-arg', action='append', default=[],
                     help='extra edgecap option (e.g. --edgecap-arg=--rules=F)')
@@ -381,8 +385,8 @@ def main():
         os.unlink(pcap)
     if args.growth:
         result['growth'] = []
-        for servers in (1000, 100000):
-            for clients in (10000, 100000, 1000000):
+        for servers in [int(x) for x in args.growth_servers.split(',')]:
+            for clients in [int(x) for x in args.growth_clients.split(',')]:
                 label = f'c{clients}-s{servers}'
                 pcap = os.path.join(work, f'{label}.pcap')
                 gen(args, pcap, args.packets, clients, servers)
@@ -465,6 +469,17 @@ def report(r):
                   f"{p['ratio_lcore_cpu']:.3f} | "
                   f"{p['edgecap_maxrss_mb']:.0f} MB | {o['pps']/1e3:.0f} k | "
                   f"{o['maxrss_mb']:.0f} MB |")
+        if any('baseline_pps' in g['replay'] for g in r['growth']):
+            print('\n| clients | servers | baseline replay per worker CPU-s '
+                  '| ratio (lcore CPU) | edgecap / baseline |')
+            print('|---|---|---|---|---|')
+            for g in r['growth']:
+                p = g['replay']
+                if 'baseline_pps' in p:
+                    print(f"| {g['clients']} | {g['servers']} | "
+                          f"{p['baseline_pps_lcore_cpu']/1e6:.2f} M | "
+                          f"{p['baseline_ratio_lcore_cpu']:.3f} | "
+                          f"{p['edgecap_pps_lcore_cpu'] / p['baseline_pps_lcore_cpu']:.2f} |")
 
 
 if __name__ == '__main__':

@@ -80,19 +80,6 @@ bool IcmpCodeToFail(bool v6, uint8_t code, Fail* out) {
   }
 }
 
-uint64_t ServerKey::Hash() const {
-  uint64_t a, b;
-  std::memcpy(&a, ip.bytes.data(), 8);
-  std::memcpy(&b, ip.bytes.data() + 8, 8);
-  uint64_t c = static_cast<uint64_t>(port) << 16 |
-               static_cast<uint64_t>(transport) << 8 | ip.version;
-  unsigned __int128 m =
-      static_cast<unsigned __int128>(a ^ 0x9e3779b97f4a7c15ull) *
-      (b ^ c ^ 0xc2b2ae3d27d4eb4full);
-  uint64_t h = static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64);
-  return h * 0x94d049bb133111ebull;
-}
-
 std::string IpToString(const parse::IpAddress& ip) {
   char buf[INET6_ADDRSTRLEN] = {};
   if (ip.version == 4) {

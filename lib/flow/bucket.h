@@ -77,7 +77,20 @@ struct ServerKey {
   friend H AbslHashValue(H h, const ServerKey& k) {
     return H::combine(std::move(h), k.ip, k.port, k.transport);
   }
-  uint64_t Hash() const;
+  // Inline: every query and response looks its server up by it.
+  uint64_t Hash() const {
+    uint64_t a, b;
+    std::memcpy(&a, ip.bytes.data(), 8);
+    std::memcpy(&b, ip.bytes.data() + 8, 8);
+    const uint64_t c = static_cast<uint64_t>(port) << 16 |
+                       static_cast<uint64_t>(transport) << 8 | ip.version;
+    const unsigned __int128 m =
+        static_cast<unsigned __int128>(a ^ 0x9e3779b97f4a7c15ull) *
+        (b ^ c ^ 0xc2b2ae3d27d4eb4full);
+    const uint64_t h =
+        static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64);
+    return h * 0x94d049bb133111ebull;
+  }
 };
 
 // Numeric address order with IPv4 first.

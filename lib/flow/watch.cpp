@@ -27,7 +27,7 @@ void Worker::Watch(int64_t ts, const parse::Packet& p, parse::Bytes frame,
   const int n = watcher_->Match(dns_.qname(), hits);
   if (n <= 0) return;
   stats_.watch_hits += static_cast<uint64_t>(n);
-  Bucket* b = BucketFor(SecondOf(ts));
+  Bucket* b = BucketAt(ts);
   int32_t frame_index = -1;
   for (int i = 0; i < n; ++i) {
     if (b->watch.size() >= kMaxWatchPerBucket) {

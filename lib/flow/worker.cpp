@@ -106,7 +106,20 @@ ServerCounters* Worker::CountersFor(Bucket* b, const ServerKey& server) {
   }
 }
 
+Bucket* Worker::BucketAtSlow(int64_t ns) {
+  const int64_t second = SecondOf(ns);
+  Bucket* b = BucketFor(second);
+  if (b->second == second && second > INT64_MIN / kNsPerSecond &&
+      second < INT64_MAX / kNsPerSecond - 1) {
+    cached_ = b;
+    cached_lo_ns_ = second * kNsPerSecond;
+    cached_hi_ns_ = cached_lo_ns_ + kNsPerSecond;
+  }
+  return b;
+}
+
 void Worker::PublishUpTo(int64_t watermark_ns) {
+  ForgetCachedBucket();
   // Second s is final once (s + 1) s + hold <= watermark.
   const int64_t below = SecondOf(watermark_ns - config_.HoldNs());
   while (open_base_ < below && !open_.empty()) {
@@ -200,7 +213,7 @@ void Worker::Finish(int64_t final_ns) {
         // failed by a stashed ICMP error
       } else if (!(e.flags & kTxSyn)) {
         if (ServerCounters* c =
-                CountersFor(BucketFor(SecondOf(e.first_ns)), ServerOf(e))) {
+                CountersFor(BucketAt(e.first_ns), ServerOf(e))) {
           ++c->unresolved;
         }
       }
@@ -208,6 +221,7 @@ void Worker::Finish(int64_t final_ns) {
     return false;
   });
   AgeStash(INT64_MAX);
+  ForgetCachedBucket();
   for (auto& b : open_) {
     if (b) closed_.push_back(std::move(b));
   }
@@ -265,7 +279,7 @@ void Worker::FinalizeStash(Stashed& s) {
   s.valid = false;
   --stash_used_;
   ++stats_.icmp_orphans;
-  Bucket* b = BucketFor(SecondOf(s.ts));
+  Bucket* b = BucketAt(s.ts);
   ServerKey server;
   server.ip.bytes = s.key.server;
   server.ip.version = (s.key.flags & kTxV6) ? 6 : 4;
@@ -355,7 +369,7 @@ bool Worker::QuestionFromFrame(const Frame* f, parse::DnsMessage* m) {
 // ---------------------------------------------------------------- failures
 
 void Worker::RecordFailure(const TxEntry& e, const FailInfo& f) {
-  Bucket* b = BucketFor(SecondOf(e.first_ns));
+  Bucket* b = BucketAt(e.first_ns);
   const ServerKey server = ServerOf(e);
   ServerCounters* c = CountersFor(b, server);
   if (c != nullptr && (e.flags & kTxSyn)) ++c->queries;  // counted at outcome
@@ -470,12 +484,25 @@ void Worker::Process(int64_t ts, const parse::Packet& p, parse::Bytes frame) {
 
 void Worker::OnDns(int64_t ts, const parse::Packet& p, parse::Bytes frame,
                    bool tcp) {
-  // The name's text is written only for what keeps it (watch hits,
-  // NXDOMAIN and failure records): MaterializeQname() there.
+  // The name's text is written only for what keeps it: every new query's
+  // when there is a watch list (in the same pass that reads the name: a
+  // second pass right before the match cost more, and the hash of freshly
+  // written text stalls on store forwarding), else only NXDOMAIN and
+  // failure records (MaterializeQname() there).
+  const parse::Bytes m = p.payload;
+  const size_t flags_at = tcp ? 4 : 2;
+  const bool text = watcher_ != nullptr && m.size() > flags_at &&
+                    !(m[flags_at] & 0x80);  // QR clear: a query
   if (tcp) {
-    parse::DecodeDnsTcpQuestion(p.payload, &dns_);
+    if (text) {
+      parse::DecodeDnsTcp(m, parse::DnsDepth::kQuestion, &dns_);
+    } else {
+      parse::DecodeDnsTcpQuestion(m, &dns_);
+    }
+  } else if (text) {
+    parse::DecodeDns(m, parse::DnsDepth::kQuestion, &dns_);
   } else {
-    parse::DecodeDnsQuestion(p.payload, &dns_);
+    parse::DecodeDnsQuestion(m, &dns_);
   }
   if (!dns_.has_question || dns_.header.opcode() != 0) {
     ++stats_.dns_undecodable;
@@ -558,8 +585,8 @@ TxEntry* Worker::InsertPending(const TxKey& k, uint64_t h, int64_t ts) {
   if (was_evicted) {
     ++stats_.evictions;
     if (evicted.state == TxState::kPending && !(evicted.flags & kTxSyn)) {
-      if (ServerCounters* c = CountersFor(BucketFor(SecondOf(evicted.first_ns)),
-                                          ServerOf(evicted))) {
+      if (ServerCounters* c =
+              CountersFor(BucketAt(evicted.first_ns), ServerOf(evicted))) {
         ++c->evicted;
       }
     }
@@ -584,14 +611,14 @@ void Worker::OnQuery(int64_t ts, const parse::Packet& p, parse::Bytes frame,
         e->frame_seq = StoreFrame(ts, frame);
         ++stats_.retries;
         if (ServerCounters* c =
-                CountersFor(BucketFor(SecondOf(e->first_ns)), ServerOf(*e))) {
+                CountersFor(BucketAt(e->first_ns), ServerOf(*e))) {
           ++c->retries;
         }
         return;
       }
       ++stats_.replaced_queries;
       if (ServerCounters* c =
-              CountersFor(BucketFor(SecondOf(e->first_ns)), ServerOf(*e))) {
+              CountersFor(BucketAt(e->first_ns), ServerOf(*e))) {
         ++c->unresolved;
       }
     }
@@ -602,7 +629,7 @@ void Worker::OnQuery(int64_t ts, const parse::Packet& p, parse::Bytes frame,
   e->frame_seq = StoreFrame(ts, frame);
   ServerKey server{p.ip.dst, p.ports.dst,
                    tcp ? parse::Transport::kTcp : parse::Transport::kUdp};
-  if (ServerCounters* c = CountersFor(BucketFor(SecondOf(ts)), server)) {
+  if (ServerCounters* c = CountersFor(BucketAt(ts), server)) {
     ++c->queries;
     const uint64_t ch = Fold(p.ip.src.bytes) ^ p.ip.src.version;
     const unsigned bit = ch % (64 * kClientSketchWords);
@@ -626,7 +653,7 @@ void Worker::OnResponse(int64_t ts, const parse::Packet& p, parse::Bytes frame,
     ++stats_.late_responses;
     return;
   }
-  Bucket* b = BucketFor(SecondOf(e->first_ns));
+  Bucket* b = BucketAt(e->first_ns);
   const ServerKey server = ServerOf(*e);
   ServerCounters* c = CountersFor(b, server);
   if (e->qhash != QuestionHash(dns_)) {
@@ -769,7 +796,7 @@ void Worker::OnIcmpError(int64_t ts, const parse::Packet& p,
     } else {
       // Already counted as a timeout in its own second: move it.
       ++stats_.icmp_reclassified;
-      Bucket* b = BucketFor(SecondOf(ts));
+      Bucket* b = BucketAt(ts);
       RecordFailureIn(b, nullptr, ServerOf(*e), ClientOf(*e), e->client_port,
                       e->txid, e->first_ns, FrameAt(e->frame_seq), f,
                       &b->reclassified);
@@ -786,7 +813,7 @@ void Worker::OnIcmpError(int64_t ts, const parse::Packet& p,
   }
   // No transaction (never seen, or long gone): a failure of its own.
   ++stats_.icmp_orphans;
-  Bucket* b = BucketFor(SecondOf(ts));
+  Bucket* b = BucketAt(ts);
   const ServerKey server{q.inner.dst, q.inner_ports.dst,
                          tcp ? parse::Transport::kTcp : parse::Transport::kUdp};
   ServerCounters* c = CountersFor(b, server);

@@ -164,6 +164,19 @@ class Worker {
   void PublishUpTo(int64_t watermark_ns);
 
   Bucket* BucketFor(int64_t second);
+  // BucketFor(SecondOf(ns)); the last second's bucket is remembered (most
+  // packets of a burst fall in it), which saves a division and a deque walk.
+  Bucket* BucketAt(int64_t ns) {
+    if (ns >= cached_lo_ns_ && ns < cached_hi_ns_) return cached_;
+    return BucketAtSlow(ns);
+  }
+  Bucket* BucketAtSlow(int64_t ns);
+  // Before a bucket leaves open_ (published or finished).
+  void ForgetCachedBucket() {
+    cached_ = nullptr;
+    cached_lo_ns_ = INT64_MAX;
+    cached_hi_ns_ = INT64_MIN;
+  }
   ServerCounters* CountersFor(Bucket* b, const ServerKey& server);
   ServerKey ServerOf(const TxEntry& e) const;
   parse::IpAddress ClientOf(const TxEntry& e) const;
@@ -226,6 +239,10 @@ class Worker {
   std::deque<std::unique_ptr<Bucket>> open_;
   int64_t open_base_ = INT64_MIN;
   std::deque<std::unique_ptr<Bucket>> closed_;
+  // BucketAt(): packet times in [lo, hi) belong to cached_ (in open_).
+  Bucket* cached_ = nullptr;
+  int64_t cached_lo_ns_ = INT64_MAX;
+  int64_t cached_hi_ns_ = INT64_MIN;
   std::vector<std::unique_ptr<Bucket>> free_;
 
   parse::DnsMessage dns_;      // the packet's message
