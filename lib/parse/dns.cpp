@@ -53,7 +53,11 @@ inline uint64_t LowerChunk(uint64_t x) {
   return x | ((ge_a & ~gt_z & kHighs) >> 2);
 }
 
-inline char* AppendLabel(const uint8_t* label, size_t len, char* o) {
+// `m` is the start of the message holding the label (bytes before the label
+// may be read, never before `m`); `o` must have 8 bytes of room (qname_text
+// has them past its longest text).
+inline char* AppendLabel(const uint8_t* m, const uint8_t* label, size_t len,
+                         char* o) {
   size_t i = 0;
   for (; i + 8 <= len; i += 8) {
     uint64_t x;
@@ -62,6 +66,20 @@ inline char* AppendLabel(const uint8_t* label, size_t len, char* o) {
     x = LowerChunk(x);
     std::memcpy(o, &x, 8);
     o += 8;
+  }
+  if (i < len && i + 8 > len && static_cast<size_t>(label - m) + len >= 8) {
+    // The last 1-7 bytes (most labels are shorter than 8): one word loaded
+    // so that it ends with the label, the bytes before it replaced by 'a'.
+    static_assert(std::endian::native == std::endian::little);
+    const size_t r = len - i;
+    uint64_t x;
+    std::memcpy(&x, label + len - 8, 8);
+    x = (x >> (8 * (8 - r))) | (('a' * kOnes) << (8 * r));
+    if (PlainChunk(x)) {
+      x = LowerChunk(x);
+      std::memcpy(o, &x, 8);  // the bytes past r are overwritten or unused
+      return o + r;
+    }
   }
   for (; i < len; ++i) {
     const uint8_t c = label[i];
@@ -183,7 +201,7 @@ Anomaly ReadQname(const uint8_t* m, size_t size, size_t pos, bool text,
     if (pos + 1 + len > size) return Anomaly::kDnsTruncatedQuestion;
     if (text) {
       if (o != text_start) *o++ = '.';
-      o = AppendLabel(m + pos + 1, len, o);
+      o = AppendLabel(m, m + pos + 1, len, o);
     }
     pos += 1 + len;
   }

@@ -70,9 +70,11 @@ struct DnsMessage {
   DnsHeader header;
   bool has_question = false;
   uint16_t qtype = 0, qclass = 0;
-  uint16_t qname_length = 0;           // text length in qname_text
-  uint16_t question_end = 0;           // offset just past the first question
-  char qname_text[kMaxQnameText + 1];  // NUL-terminated for convenience
+  uint16_t qname_length = 0;  // text length in qname_text
+  uint16_t question_end = 0;  // offset just past the first question
+  // NUL-terminated for convenience; 7 spare bytes: the decoder writes whole
+  // words.
+  char qname_text[kMaxQnameText + 8];
   // Set by DecodeDnsQuestion*: qname_text is not written yet.
   bool qname_pending = false;
   // Of the first question's wire labels, case-folded: equal for names whose
