@@ -286,7 +286,8 @@ TEST_F(ProvisionalTest, IncrementalSummaryEqualsFullRecomputation) {
   for (int i = 0; i < 60000; ++i) {
     t += 1 + static_cast<int64_t>(rng() % (2 * kMs));
     if (rng() % 4000 == 0) {
-      broken[rng() % kServers] = !broken[rng() % kServers];
+      const size_t flip = rng() % kServers;
+      broken[flip] = !broken[flip];
     }
     const int s = static_cast<int>(rng() % kServers);
     const parse::IpAddress server =

@@ -8,7 +8,7 @@
 // So a Find reads one index line and (nearly always) one entry line, an
 // Insert one index line; memory is ~70 bytes per transaction.
 // When full, an insert evicts the oldest of kEvictWindow consecutive entries
-// at a clock hand that then moves just past it (under a flood, this is the
+// at a clock hand that then moves just past it (under a flood, about the
 // oldest entry of the whole table), and hands it back so the caller can
 // count it.
 //

@@ -109,8 +109,9 @@ Anomaly DecodeDns(Bytes message, DnsDepth depth, DnsMessage* out);
 // is decoded and, if the question is complete, that is enough).
 Anomaly DecodeDnsTcp(Bytes segment, DnsDepth depth, DnsMessage* out);
 
-// DecodeDns(message, DnsDepth::kQuestion, out) (same anomalies, same fields)
-// without writing the qname text: out->qname_pending until
+// DecodeDns(message, DnsDepth::kQuestion, out) (same anomalies, same fields
+// except that a question cut after its name leaves no name text here, where
+// DecodeDns keeps it) without writing the qname text: out->qname_pending until
 // MaterializeQname(out), which must run while `message` is still valid.
 Anomaly DecodeDnsQuestion(Bytes message, DnsMessage* out);
 // The same for DecodeDnsTcp(segment, DnsDepth::kQuestion, out).

@@ -159,6 +159,22 @@ class Lab:
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
 
+    def cleanup_checked(self):
+        """cleanup(), then checks that none of our namespaces is left."""
+        self.cleanup()
+        left = [ns for ns in subprocess.run(
+            ["ip", "netns", "list"], stdout=subprocess.PIPE,
+            text=True).stdout.split() if ns.startswith(self.tag)]
+        self.check("cleanup: namespaces removed", not left, str(left))
+
+    def verdict(self):
+        """Prints the failed checks; the test's exit code."""
+        failed = [c for c in self.checks if not c[1]]
+        print("%d checks, %d failed" % (len(self.checks), len(failed)))
+        for name, _, detail in failed:
+            print("  FAIL", name, detail)
+        return 1 if failed else 0
+
     # ---- set-up ---------------------------------------------------------
     @staticmethod
     def remove_stale():
@@ -585,11 +601,7 @@ def main():
     except Failed as e:
         lab.check("lab", False, str(e))
     finally:
-        lab.cleanup()
-        left = [ns for ns in subprocess.run(
-            ["ip", "netns", "list"], stdout=subprocess.PIPE,
-            text=True).stdout.split() if ns.startswith(lab.tag)]
-        lab.check("cleanup: namespaces removed", not left, str(left))
+        lab.cleanup_checked()
 
     print("\nopening latency (first failure on the wire -> 'incident opened'):")
     for r in results:
@@ -597,11 +609,7 @@ def main():
         print("  %-18s %s" % (r["phase"], "%.2f s" % lat if lat is not None
                               else "not observed"))
     print("total %.0f s" % (time.time() - started))
-    failed = [c for c in lab.checks if not c[1]]
-    print("%d checks, %d failed" % (len(lab.checks), len(failed)))
-    for name, _, detail in failed:
-        print("  FAIL", name, detail)
-    return 1 if failed else 0
+    return lab.verdict()
 
 
 if __name__ == "__main__":
