@@ -48,19 +48,20 @@ class FlowWorkerEngine : public WorkerEngine {
   void OnPacket(int64_t ts_ns, const parse::Packet& packet,
                 parse::Bytes frame) override {
     worker_->Process(ts_ns, packet, frame);
-    if (worker_->watermark_second() != published_ || pending_) Publish();
-    if (ts_ns >= next_summary_ns_) Summarize(ts_ns);
+    AfterTime(ts_ns);
   }
   void OnBurst(const int64_t* ts_ns, const parse::Packet* packets,
                const parse::Bytes* frames, uint16_t n) override {
     worker_->ProcessBurst(ts_ns, packets, frames, n);
-    if (worker_->watermark_second() != published_ || pending_) Publish();
-    if (n > 0 && ts_ns[n - 1] >= next_summary_ns_) Summarize(ts_ns[n - 1]);
+    if (n > 0) {
+      AfterTime(ts_ns[n - 1]);
+    } else if (worker_->watermark_second() != published_ || pending_) {
+      Publish();
+    }
   }
   void AdvanceTime(int64_t ts_ns) override {
     worker_->Advance(ts_ns);
-    if (worker_->watermark_second() != published_ || pending_) Publish();
-    if (ts_ns >= next_summary_ns_) Summarize(ts_ns);
+    AfterTime(ts_ns);
   }
   void Quiescent() override {
     if (watcher_ != nullptr) watcher_->Quiesce();
@@ -93,6 +94,18 @@ class FlowWorkerEngine : public WorkerEngine {
   bool Publish();
   void MirrorCounters();
   void Summarize(int64_t ts_ns);
+  // What follows packets or a clock tick at `ts_ns`: closed buckets out,
+  // early-opening summaries, and the counters telemetry reads. Those follow
+  // the traffic, not the bucket watermark, which first moves a hold time
+  // (~18 s) after start-up.
+  void AfterTime(int64_t ts_ns) {
+    if (worker_->watermark_second() != published_ || pending_) Publish();
+    if (ts_ns >= next_summary_ns_) Summarize(ts_ns);
+    if (ts_ns >= next_mirror_ns_) {
+      MirrorCounters();
+      next_mirror_ns_ = ts_ns + kMirrorPeriodNs;
+    }
+  }
 
   std::unique_ptr<flow::Worker> worker_;
   flow::QueryWatcher* watcher_ = nullptr;
@@ -103,6 +116,9 @@ class FlowWorkerEngine : public WorkerEngine {
   alignas(64) std::atomic<int64_t> watermark_{
       std::numeric_limits<int64_t>::min()};
   FlowCounters counters_;
+  // Telemetry snapshots are taken ~4 times a second.
+  static constexpr int64_t kMirrorPeriodNs = 100'000'000;
+  int64_t next_mirror_ns_ = std::numeric_limits<int64_t>::min();
 
   // Provisional summaries: built on the worker lcore, handed over in a slot
   // the worker only try_locks (it never waits for the stats lcore).

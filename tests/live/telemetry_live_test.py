@@ -168,19 +168,20 @@ class TelemetryLab(live_test.Lab):
         return self.raw.query("/edgecap/stats")
 
     def settle(self, want=None, timeout=30, must=True):
-        """Counters once traffic has stopped: the packet counters the same
-        in three successive snapshots, received == processed, and (want) the
-        predicate holds. The DNS counters are the worker's, mirrored when a
-        second of packet time is final (after the hold time, ~18 s), so
-        phases are told apart by packet counts and DNS totals are compared
-        once, at the end."""
+        """Counters once traffic has stopped: the packet and DNS counters
+        the same in three successive snapshots, received == processed, and
+        (want) the predicate holds. Packet counters are the snapshot's own,
+        the DNS ones the workers' (mirrored every 100 ms of packet time);
+        transactions and incidents are final a hold time (~18 s) later."""
         deadline = time.time() + timeout
         last, same, gen, s = None, 0, None, None
         while time.time() < deadline:
             s = self.stats()
             if s["snapshot"] != gen:
                 gen = s["snapshot"]
-                c = (s["packets"]["received"], s["packets"]["processed"])
+                c = (s["packets"]["received"], s["packets"]["processed"],
+                     s["dns"]["queries"], s["dns"]["responses"],
+                     s["icmp"]["errors"])
                 same = same + 1 if c == last else 0
                 last = c
                 if same >= 2 and c[0] == c[1] and (want is None or want(s)):
@@ -535,6 +536,15 @@ class TelemetryLab(live_test.Lab):
                                    else ": frames lost with no drop counted "
                                    "(af_packet ring overflow? DPDK 22.11's "
                                    "af_packet reports no imissed)"))
+            self.check("%s: DNS queries, responses, ICMP errors = tcpdump, "
+                       "current when the phase ends" % name,
+                       e["dns_queries"] == w["queries"] and
+                       e["dns_responses"] == w["responses"] and
+                       e["icmp_errors"] == w["icmp"],
+                       "(edgecap %d/%d/%d, tcpdump %d/%d/%d)" % (
+                           e["dns_queries"], e["dns_responses"],
+                           e["icmp_errors"], w["queries"], w["responses"],
+                           w["icmp"]))
             sent = self.sent[name]
             self.check("%s: tcpdump saw what the clients sent" % name,
                        w["queries"] == sent["queries"] and
