@@ -169,11 +169,19 @@ absl::Status Dataplane::StartPorts(const Options& o, const Plan& plan) {
         profile->mempool_mbufs > mbufs_ ? profile->mempool_mbufs - mbufs_ : 0;
     mbufs_ += profile->rx_descriptors * plan.queues;
   }
-  // Each lcore's cache may hold 1.5 times its size: in a small --mbufs pool
-  // the caches would keep most mbufs from RX, so they get an eighth of it.
-  const uint32_t cache =
-      o.mbufs == 0 ? 256
-                   : std::min<uint32_t>(256, mbufs_ / (8 * plan.lcores()));
+  // One pool serves every port: the largest cache a profile asks for. Each
+  // lcore's cache may hold 1.5 times its size (the sizing above assumed
+  // 256); in a small --mbufs pool the caches would keep most mbufs from RX,
+  // so they get an eighth of it.
+  uint32_t cache = 0;
+  for (const pipeline::PortProfile& p : profiles_) {
+    cache = std::max(cache, p.mempool_cache);
+  }
+  if (o.mbufs == 0) {
+    if (cache > 256) mbufs_ += plan.lcores() * (cache - 256) * 3 / 2;
+  } else {
+    cache = std::min<uint32_t>(cache, mbufs_ / (8 * plan.lcores()));
+  }
   pool_ = rte_pktmbuf_pool_create("edgecap_rx", mbufs_, cache, 0, mbuf_size_,
                                   static_cast<int>(rte_socket_id()));
   if (pool_ == nullptr) {
