@@ -349,6 +349,9 @@ def main():
     ap.add_argument('--growth-servers', default='1000,100000',
                     help='comma-separated server counts for --growth')
     ap.add_argument('--skip-main', action='store_true')
+    ap.add_argument('--skip-offline', action='store_true',
+                    help='replay only (the offline runs and their tshark '
+                    'and tcpdump peers take minutes)')
     ap.add_argument('--edgecap-arg', action='append', default=[],
                     help='extra edgecap option (e.g. --edgecap-arg=--rules=F)')
     ap.add_argument('--baseline',
@@ -379,9 +382,10 @@ def main():
         log(f'replay: {args.rounds} rounds of {args.duration} s each')
         result['replay'], result['replay_runs'] = replay_rounds(
             args, pcap, args.rounds, 'mix')
-        log('offline')
-        result['offline'], result['offline_runs'] = offline_rounds(
-            args, pcap, args.packets, args.rounds, args.peer_rounds, 'mix')
+        if not args.skip_offline:
+            log('offline')
+            result['offline'], result['offline_runs'] = offline_rounds(
+                args, pcap, args.packets, args.rounds, args.peer_rounds, 'mix')
         os.unlink(pcap)
     if args.growth:
         result['growth'] = []
