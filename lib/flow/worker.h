@@ -178,6 +178,9 @@ class Worker {
     cached_hi_ns_ = INT64_MIN;
   }
   ServerCounters* CountersFor(Bucket* b, const ServerKey& server);
+  // Doubles a bucket's server index (it stays at most half full).
+  static void GrowServerIndex(Bucket* b);
+  static constexpr size_t kInitialServerIndex = 256;
   ServerKey ServerOf(const TxEntry& e) const;
   parse::IpAddress ClientOf(const TxEntry& e) const;
   TxEntry* InsertPending(const TxKey& k, uint64_t h, int64_t ts);
