@@ -133,7 +133,8 @@ class Worker {
   const WorkerConfig& config() const { return config_; }
 
  private:
-  struct FrameSlot {
+  // Line-aligned: StoreFrame writes whole lines with streaming stores.
+  struct alignas(64) FrameSlot {
     uint32_t seq;
     Frame frame;
   };

@@ -470,5 +470,40 @@ TEST(IcmpCodes, MapAsTheTableSays) {
   for (const auto& [code, want] : v6) EXPECT_EQ(kind(true, code), want) << code;
 }
 
+// Query frames go through the worker's frame ring (written a line at a time
+// with streaming stores where the CPU has them) and come back as evidence:
+// byte for byte, at every length around the line boundaries, cut at
+// kMaxEvidenceFrame.
+TEST_F(WorkerTest, EvidenceFramesComeBackByteForByte) {
+  std::map<uint8_t, testing::Frame> sent;  // by the server's last octet
+  for (uint8_t i = 0; i < 60; ++i) {
+    // Names of 1..237 bytes: frames of 64..300 bytes, 4 apart.
+    std::string name;
+    for (int n = 1 + 4 * i; n > 0; n -= 50) {
+      if (!name.empty()) name += '.';
+      name += std::string(std::min(n, 49), static_cast<char>('a' + i % 26));
+    }
+    const auto q = DnsQuery(kClient, V4(203, 0, 113, i), 1000 + i, 53, i, name);
+    sent[i] = q;
+    Feed(kT0 + i * 1000, q);
+  }
+  Finish(kT0 + 60 * kS);
+  size_t checked = 0;
+  for (const auto& b : buckets_) {
+    for (const ServerCounters& c : b->servers) {
+      ASSERT_GE(c.evidence, 0);
+      const testing::Frame& want = sent.at(c.server.ip.bytes[3]);
+      const Frame& got = b->evidence[c.evidence].first.query;
+      const size_t n = std::min<size_t>(want.size(), kMaxEvidenceFrame);
+      ASSERT_EQ(got.length, n) << want.size();
+      EXPECT_EQ(got.ts_ns, kT0 + c.server.ip.bytes[3] * 1000);
+      EXPECT_EQ(std::memcmp(got.bytes.data(), want.data(), n), 0)
+          << want.size();
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, sent.size());
+}
+
 }  // namespace
 }  // namespace edgecap::flow
