@@ -27,22 +27,18 @@ absl::StatusOr<Input> CheckCaptures(const std::vector<std::string>& files) {
     }
     // The record count tells the pipeline when a queue is drained (net_pcap
     // just returns nothing at end of file) and gives the progress its share.
-    capture::Record r;
-    uint64_t n = 0;
-    while (f->Next(&r)) {
-      ++n;
-      in.max_frame = std::max(in.max_frame, r.bytes.size());
-    }
+    const capture::Census census = f->Count();
+    in.max_frame = std::max(in.max_frame, census.max_frame);
     // A cut or corrupt record still lets us analyse the ones before it (what
     // an operator wants from a capture cut by a full disk): warn, go on.
-    if (!f->status().ok()) {
+    if (!census.status.ok()) {
       std::fprintf(stderr,
                    "edgecap: warning: %s; analysing the %llu records before "
                    "it\n",
-                   std::string(f->status().message()).c_str(),
-                   static_cast<unsigned long long>(n));
+                   std::string(census.status.message()).c_str(),
+                   static_cast<unsigned long long>(census.records));
     }
-    in.records.push_back(n);
+    in.records.push_back(census.records);
   }
   return in;
 }

@@ -1,5 +1,6 @@
 #include "lib/capture/pcap_file.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -64,6 +65,115 @@ TEST(PcapFile, TimestampBeyondNanosecondRangeIsACorruptRecord) {
   EXPECT_EQ(file->status().code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(file->status().message().find("out of range"), std::string::npos)
       << file->status();
+}
+
+void Put32Be(std::vector<uint8_t>* b, uint32_t v) {
+  for (int i = 3; i >= 0; --i) b->push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+// A classic pcap file (version 2.4, Ethernet) of records of the given
+// lengths, in either byte order; `snaplen` goes in the file header.
+std::vector<uint8_t> ClassicPcap(const std::vector<uint32_t>& lengths,
+                                 bool big_endian, uint32_t snaplen = 65535) {
+  std::vector<uint8_t> b;
+  auto put = [&](uint32_t v) { big_endian ? Put32Be(&b, v) : Put32(&b, v); };
+  put(0xa1b2c3d4);
+  put(big_endian ? 0x00020004 : 0x00040002);  // major 2, minor 4
+  put(0), put(0), put(snaplen), put(1);
+  uint32_t second = 1710422672;
+  for (uint32_t len : lengths) {
+    put(second++), put(0), put(len), put(len);
+    for (uint32_t i = 0; i < len; ++i) b.push_back(static_cast<uint8_t>(i));
+  }
+  return b;
+}
+
+std::string Write(const std::string& name, const std::vector<uint8_t>& b) {
+  std::string path = ::testing::TempDir() + name;
+  FILE* f = std::fopen(path.c_str(), "wb");
+  std::fwrite(b.data(), 1, b.size(), f);
+  std::fclose(f);
+  return path;
+}
+
+// What libpcap itself delivers, record by record.
+Census CountWithNext(const std::string& path) {
+  absl::StatusOr<PcapFile> file = PcapFile::Open(path);
+  EXPECT_TRUE(file.ok()) << file.status();
+  Census c;
+  Record r;
+  while (file->Next(&r)) {
+    ++c.records;
+    c.max_frame = std::max(c.max_frame, r.bytes.size());
+  }
+  c.status = file->status();
+  return c;
+}
+
+void ExpectSameCount(const std::string& path) {
+  const Census want = CountWithNext(path);
+  absl::StatusOr<PcapFile> file = PcapFile::Open(path);
+  ASSERT_TRUE(file.ok()) << file.status();
+  const Census got = file->Count();
+  EXPECT_EQ(got.records, want.records) << path;
+  EXPECT_EQ(got.max_frame, want.max_frame) << path;
+  EXPECT_EQ(got.status, want.status) << path;
+  Record r;
+  EXPECT_FALSE(file->Next(&r)) << "Count() reads every record";
+}
+
+TEST(PcapFileCount, EqualsLibpcapOnWholeFilesOfBothByteOrders) {
+  const std::vector<uint32_t> lengths = {60, 1514, 42, 0, 170, 60};
+  for (bool big : {false, true}) {
+    const std::string path = Write(big ? "count_be.pcap" : "count_le.pcap",
+                                   ClassicPcap(lengths, big));
+    ExpectSameCount(path);
+    absl::StatusOr<PcapFile> file = PcapFile::Open(path);
+    ASSERT_TRUE(file.ok());
+    const Census c = file->Count();
+    EXPECT_EQ(c.records, 6u);
+    EXPECT_EQ(c.max_frame, 1514u);
+    EXPECT_TRUE(c.status.ok()) << c.status;
+  }
+  ExpectSameCount(Write("count_empty.pcap", ClassicPcap({}, false)));
+}
+
+TEST(PcapFileCount, CutAndOversizedRecordsGetLibpcapsVerdict) {
+  const std::vector<uint8_t> whole = ClassicPcap({60, 80, 100}, false);
+  // Cut in the last record's data, and in its header.
+  const std::string in_data =
+      Write("count_cut_data.pcap", {whole.begin(), whole.end() - 50});
+  ExpectSameCount(in_data);
+  absl::StatusOr<PcapFile> file = PcapFile::Open(in_data);
+  ASSERT_TRUE(file.ok());
+  const Census c = file->Count();
+  EXPECT_EQ(c.records, 2u);
+  EXPECT_EQ(c.status.code(), absl::StatusCode::kDataLoss) << c.status;
+  ExpectSameCount(
+      Write("count_cut_header.pcap", {whole.begin(), whole.end() - 100 - 9}));
+  // Records longer than the header's snapshot length: libpcap cuts them.
+  ExpectSameCount(
+      Write("count_over_snaplen.pcap", ClassicPcap({60, 300, 60}, false, 128)));
+  // An absurd record length.
+  std::vector<uint8_t> absurd = ClassicPcap({60, 60}, false);
+  absurd[24 + 16 + 60 + 8 + 2] = 0x7f;  // second record's caplen
+  ExpectSameCount(Write("count_absurd.pcap", absurd));
+}
+
+TEST(PcapFileCount, CountsWhatIsLeftAfterNext) {
+  const std::string path =
+      Write("count_after_next.pcap", ClassicPcap({60, 70, 80}, false));
+  absl::StatusOr<PcapFile> file = PcapFile::Open(path);
+  ASSERT_TRUE(file.ok());
+  Record r;
+  ASSERT_TRUE(file->Next(&r));
+  const Census c = file->Count();
+  EXPECT_EQ(c.records, 2u);
+  EXPECT_EQ(c.max_frame, 80u);
+}
+
+TEST(PcapFileCount, PcapngIsReadByLibpcap) {
+  ExpectSameCount(WritePcapng({1710422672192571, 1710422672192572}));
 }
 
 }  // namespace
