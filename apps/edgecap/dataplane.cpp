@@ -40,15 +40,19 @@ absl::Status Dataplane::StartEal(const Options& o, const Plan& plan,
   // exhaustion); what does not fit is lost at RX and counted as rx_nombuf.
   if (o.mbufs != 0) mbufs_ = o.mbufs;
   // --duration: net_pcap's infinite_rx keeps a copy of every record in the
-  // pool, so mbufs sized to the file's longest frame keep that affordable.
+  // pool.
   replay_ = o.duration_seconds > 0;
+  if (replay_) mbufs_ += static_cast<uint32_t>(input.records[0]);
+  // From a file, mbufs sized to its longest frame: a pool of small mbufs
+  // keeps replay affordable, and offline every mbuf's page is faulted in at
+  // pool creation (8.7k mbufs of 2 kB: 21 ms of a 0.6 s run on 1M records;
+  // of 320 B: 5 ms). No frame is chained either way.
   mbuf_size_ = RTE_MBUF_DEFAULT_BUF_SIZE;
-  if (replay_) {
-    mbufs_ += static_cast<uint32_t>(input.records[0]);
-    if (input.max_frame + 64 < RTE_MBUF_DEFAULT_DATAROOM) {
-      mbuf_size_ = static_cast<uint16_t>(RTE_PKTMBUF_HEADROOM +
-                                         (input.max_frame + 63) / 64 * 64);
-    }
+  if (!o.pcap_files.empty() &&
+      input.max_frame + 64 < RTE_MBUF_DEFAULT_DATAROOM) {
+    mbuf_size_ = static_cast<uint16_t>(
+        RTE_PKTMBUF_HEADROOM +
+        std::max<size_t>(64, (input.max_frame + 63) / 64 * 64));
   }
 
   std::vector<std::string> eal_args = o.eal_args;
