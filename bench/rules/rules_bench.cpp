@@ -317,7 +317,7 @@ void BM_Compile(benchmark::State& state, Kind kind) {
   const int n = static_cast<int>(state.range(0));
   std::vector<Rule> rules = MakeRules(kind, Domains(n, 42));
   size_t hs_bytes = 0, set_bytes = 0, chunks = 0, always = 0, routed = 0,
-         gated = 0;
+         gated = 0, keyword_gated = 0;
   for (auto _ : state) {
     absl::StatusOr<std::shared_ptr<const Database>> db =
         Database::Compile(rules, Options(kind));
@@ -328,6 +328,7 @@ void BM_Compile(benchmark::State& state, Kind kind) {
     always = (*db)->always_chunk_count();
     routed = (*db)->routed_count();
     gated = (*db)->gated_count();
+    keyword_gated = (*db)->keyword_gated_count();
   }
   state.counters["hs_bytes"] = static_cast<double>(hs_bytes);
   state.counters["set_bytes"] = static_cast<double>(set_bytes);
@@ -335,6 +336,7 @@ void BM_Compile(benchmark::State& state, Kind kind) {
   state.counters["always_chunks"] = static_cast<double>(always);
   state.counters["routed"] = static_cast<double>(routed);
   state.counters["gated"] = static_cast<double>(gated);
+  state.counters["keyword_gated"] = static_cast<double>(keyword_gated);
 }
 
 void Sizes(benchmark::internal::Benchmark* b) {

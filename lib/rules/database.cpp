@@ -35,9 +35,11 @@ absl::StatusOr<std::shared_ptr<const Database>> Database::Compile(
   struct Pattern {
     uint32_t rule;
     unsigned flags;
-    // Gate: kind 0 none, 1 suffix labels, 2 name prefix.
+    // Gate: kind 0 none, 1 suffix labels, 2 name prefix, 3 keywords (one
+    // of which every match contains: key is the first).
     int kind = 0;
     std::string key;
+    std::vector<std::string> keywords;
   };
   std::vector<Pattern> always, gated;
   for (uint32_t i = 0; i < db->rules_.size(); ++i) {
@@ -80,6 +82,14 @@ absl::StatusOr<std::shared_ptr<const Database>> Database::Compile(
         } else if (!shape.prefix.empty()) {
           p.kind = 2;
           p.key = shape.prefix.substr(0, kPrefixGate);
+        } else if (!shape.factors.empty() &&
+                   std::all_of(shape.factors.begin(), shape.factors.end(),
+                               [](const std::string& f) {
+                                 return f.size() >= KeywordSet::kGram;
+                               })) {
+          p.kind = 3;
+          p.key = shape.factors[0];
+          p.keywords = std::move(shape.factors);
         }
       }
     }
@@ -88,7 +98,7 @@ absl::StatusOr<std::shared_ptr<const Database>> Database::Compile(
   db->gated_count_ = gated.size();
 
   // Rules sharing a gate go into the same chunk(s), so a gate hit scans
-  // as few chunks as it can.
+  // as few chunks as it can; keyword chunks come last.
   std::stable_sort(gated.begin(), gated.end(),
                    [](const Pattern& a, const Pattern& b) {
                      return std::tie(a.kind, a.key) < std::tie(b.kind, b.key);
@@ -110,12 +120,16 @@ absl::StatusOr<std::shared_ptr<const Database>> Database::Compile(
     const auto chunk = static_cast<uint32_t>(chunks.size() - 1);
     if (p.kind == 1) {
       db->domains_.Add(p.key, chunk, Scope::kGate, Source::kGate);
-    } else {
+    } else if (p.kind == 2) {
       db->prefixes_.Add(p.key, chunk);
+    } else {
+      for (const std::string& k : p.keywords) db->keywords_.Add(k, chunk);
+      ++db->keyword_gated_count_;
     }
   }
   db->domains_.Build();
   db->prefixes_.Build();
+  db->keywords_.Build();
 
   std::vector<const char*> expressions;
   std::vector<unsigned> flags, ids;
@@ -246,6 +260,7 @@ void Database::Match(std::string_view qname, hs_scratch_t* scratch,
     }
   }
   prefixes_.ForEach(qname, want);
+  keywords_.ForEach(qname, want);
   if (scratch == nullptr || (always_chunks_ == 0 && n_wanted == 0)) return;
 
   // lib/parse already lowercases; other callers may not. Checking is cheaper

@@ -9,10 +9,11 @@
 // Hyperscan's compile time and memory grow faster than linearly with one
 // database's size (100k such rules did not compile in 10 minutes in one
 // piece). Rules with a literal every match must contain (a suffix of whole
-// labels before '$', or a prefix after '^') are grouped by it into "gated"
-// chunks, scanned only when the name has one of their gates (probed in the
-// same walk as the domain set, or in a small prefix table); the others go
-// into chunks scanned for every name.
+// labels before '$', a prefix after '^', else a keyword anywhere) are
+// grouped by it into "gated" chunks, scanned only when the name has one of
+// their gates (probed in the same walk as the domain set, in a small prefix
+// table, or in a keyword set); the others go into chunks scanned for every
+// name.
 //
 //   absl::StatusOr<std::shared_ptr<const rules::Database>> db =
 //       rules::Database::CompileFiles({"watch.rules", "c2.domains"});
@@ -37,6 +38,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "lib/rules/domain_set.h"
+#include "lib/rules/keyword_set.h"
 #include "lib/rules/rule_file.h"
 #include "lib/rules/verdict.h"
 
@@ -90,16 +92,18 @@ class Database {
   int64_t IndexOf(uint32_t id) const;
 
   // Regex rules; of these, how many the domain set answers, and how many
-  // Hyperscan scans only behind a gate.
+  // Hyperscan scans only behind a gate (of which keyword gates).
   size_t regex_count() const { return regex_count_; }
   size_t routed_count() const { return routed_count_; }
   size_t gated_count() const { return gated_count_; }
+  size_t keyword_gated_count() const { return keyword_gated_count_; }
   size_t chunk_count() const { return chunks_.size(); }
   size_t always_chunk_count() const { return always_chunks_; }
   size_t domain_count() const { return domains_.domain_count(); }
   size_t hyperscan_bytes() const { return hs_bytes_; }
   size_t domain_set_bytes() const {
-    return domains_.memory_bytes() + prefixes_.memory_bytes();
+    return domains_.memory_bytes() + prefixes_.memory_bytes() +
+           keywords_.memory_bytes();
   }
   absl::Duration compile_time() const { return compile_time_; }
 
@@ -120,9 +124,12 @@ class Database {
   size_t always_chunks_ = 0;
   // Name prefixes (lowercase, kPrefixGate bytes or fewer) → gated chunks.
   PrefixSet prefixes_;
+  // Keywords (lowercase, KeywordSet::kGram bytes or more) → gated chunks.
+  KeywordSet keywords_;
   size_t regex_count_ = 0;
   size_t routed_count_ = 0;
   size_t gated_count_ = 0;
+  size_t keyword_gated_count_ = 0;
   size_t hs_bytes_ = 0;
   DomainSet domains_;
   absl::Duration compile_time_;

@@ -229,9 +229,10 @@ TEST(Database, LiteralRegexesAreAnsweredByTheDomainSet) {
 }
 
 // Generated rules of every shape AnalyzeRegex reads (routed, gated by
-// suffix or prefix, ungated, and look-alikes it must leave alone) against
-// generated names: the verdicts must be those of one plain Hyperscan
-// database holding every regex, with small chunks and gate overflow too.
+// suffix, prefix or keywords, ungated, and look-alikes it must leave alone)
+// against generated names: the verdicts must be those of one plain
+// Hyperscan database holding every regex, with small chunks and gate
+// overflow too.
 TEST(Database, RoutingAndGatingMatchPlainHyperscan) {
   std::mt19937 rng(11);
   const std::vector<std::string> zones = {
@@ -255,12 +256,16 @@ TEST(Database, RoutingAndGatingMatchPlainHyperscan) {
     }
     return s;
   };
+  // Keywords share grams and stems, so that names carry near misses.
+  const std::vector<std::string> words = {
+      "login", "logins", "secure", "verify", "paypal", "acme-corp", "d42-"};
   std::string text;
-  for (int i = 1; i <= 300; ++i) {
+  for (int i = 1; i <= 400; ++i) {
     const std::string z = esc(upper(pick(zones)));
     const std::string stem = std::string(1 + rng() % 4, 'a' + rng() % 3);
+    const std::string word = upper(pick(words));
     std::string e;
-    switch (rng() % 14) {
+    switch (rng() % 20) {
       case 0:
         e = "(^|\\.)" + z + "$";
         break;
@@ -300,8 +305,28 @@ TEST(Database, RoutingAndGatingMatchPlainHyperscan) {
       case 12:
         e = "[^.]\\." + z + "$";
         break;
-      default:
+      case 13:
         e = "^(" + stem + "|x)\\." + z + "$";
+        break;
+      // Keyword gates: no literal at either end.
+      case 14:
+        e = stem + "[0-9-]*" + word;
+        break;
+      case 15:
+        e = word.substr(0, 3) + "[-.]?" + word.substr(3) + "-(" +
+            upper(pick(words)) + "|" + upper(pick(words)) + ")";
+        break;
+      case 16:
+        e = "(?:www|mail|x)\\.?" + word + "[0-9]*\\." + z;
+        break;
+      case 17:
+        e = "[a-z]" + word + "(s|)" + "\\b";
+        break;
+      case 18:  // a keyword too short for a gate
+        e = stem + "[0-9]" + stem;
+        break;
+      default:
+        e = word + "\\.?$";
         break;
     }
     absl::StrAppend(&text, i, ":/", e, "/", rng() % 5 == 0 ? "s" : "", "\n");
@@ -338,6 +363,33 @@ TEST(Database, RoutingAndGatingMatchPlainHyperscan) {
     }
     names.push_back(upper(n));
   }
+  // Names that carry keywords, whole, split, at either end, or off by one
+  // byte, and a few past the 256 bytes Database lowercases in a copy.
+  for (int i = 0; i < 3000; ++i) {
+    std::string n;
+    const int parts = 1 + static_cast<int>(rng() % 3);
+    for (int p = 0; p < parts; ++p) {
+      std::string w = pick(words);
+      switch (rng() % 6) {
+        case 0:
+          w[rng() % w.size()] = 'x';
+          break;
+        case 1:
+          w.insert(
+              w.begin() + static_cast<std::ptrdiff_t>(rng() % (w.size() + 1)),
+              rng() % 2 ? '.' : '-');
+          break;
+        default:
+          break;
+      }
+      const char* sep[] = {"", ".", "-", "1", "x"};
+      n += std::string(1 + rng() % 3, 'a' + rng() % 3) + sep[rng() % 5] + w +
+           sep[rng() % 5];
+    }
+    n += pick(zones);
+    if (rng() % 50 == 0) n = std::string(250, 'c') + "." + n;
+    names.push_back(rng() % 2 ? upper(n) : n);
+  }
   // Past 64 bytes the domain set walks the name another way.
   for (const std::string& z : zones) {
     for (int len : {50, 60, 63, 64, 65, 70, 200}) {
@@ -364,6 +416,7 @@ TEST(Database, RoutingAndGatingMatchPlainHyperscan) {
   EXPECT_EQ((*reference)->chunk_count(), 1u);
   EXPECT_GT((*routed)->routed_count(), 50u);
   EXPECT_GT((*routed)->gated_count(), 50u);
+  EXPECT_GT((*routed)->keyword_gated_count(), 50u);
   EXPECT_GT((*chunked)->chunk_count() - (*chunked)->always_chunk_count(), 40u);
   ScratchPtr s_ref = *(*reference)->AllocScratch();
   ScratchPtr s_routed = *(*routed)->AllocScratch();

@@ -1,5 +1,7 @@
 #include "lib/rules/regex_shape.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include "lib/rules/rule_file.h"
@@ -8,7 +10,7 @@ namespace edgecap::rules {
 namespace {
 
 struct Token {
-  enum Kind : uint8_t { kLiteral, kOther, kStart, kEnd, kOpen, kClose };
+  enum Kind : uint8_t { kLiteral, kOther, kStart, kEnd, kOpen, kClose, kAlt };
   Kind kind;
   char c = 0;  // kLiteral: the byte it matches (caseless)
   int depth = 0;
@@ -101,7 +103,7 @@ bool Tokenize(std::string_view e, std::vector<Token>* out) {
         break;
       case '|':
         if (depth == 0) return false;
-        out->push_back({Token::kOther, 0, depth});
+        out->push_back({Token::kAlt, 0, depth});
         ++i;
         break;
       case '*':
@@ -224,6 +226,64 @@ std::string PrefixGate(const std::vector<Token>& t) {
   return p;
 }
 
+// Strings one of which every match contains: a run of unquantified
+// literals at depth 0, which may go through unquantified groups of literal
+// alternatives (`d42-(login|verify)`: "d42-login" or "d42-verify"). Of all
+// such runs, the one whose shortest string is longest, then the one with
+// fewer strings. Anchors, classes, other groups and escapes such as \b end
+// a run; that only shortens it.
+std::vector<std::string> Factors(const std::vector<Token>& t) {
+  constexpr size_t kMaxStrings = 8;
+  std::vector<std::string> best, run{""}, alternatives;
+  auto shortest = [](const std::vector<std::string>& v) {
+    size_t n = SIZE_MAX;
+    for (const std::string& s : v) n = std::min(n, s.size());
+    return v.empty() ? 0 : n;
+  };
+  auto end_run = [&] {
+    const size_t a = shortest(run), b = shortest(best);
+    if (a > b || (a == b && a > 0 && run.size() < best.size())) best = run;
+    run.assign(1, "");
+  };
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (PlainLiteral(t[i])) {
+      for (std::string& s : run) s += Lower(t[i].c);
+      continue;
+    }
+    if (t[i].kind != Token::kOpen || t[i].depth != 0) {
+      end_run();
+      continue;
+    }
+    // A group: [i, j] with t[j] its ')'.
+    size_t j = i + 1;
+    bool literal = true;
+    alternatives.assign(1, "");
+    for (; t[j].kind != Token::kClose || t[j].depth != 0; ++j) {
+      if (t[j].kind == Token::kLiteral && t[j].depth == 1 && !t[j].quantified) {
+        alternatives.back() += Lower(t[j].c);
+      } else if (t[j].kind == Token::kAlt && t[j].depth == 1) {
+        alternatives.emplace_back();
+      } else {
+        literal = false;
+      }
+    }
+    if (!literal || t[j].quantified || alternatives.size() > kMaxStrings) {
+      end_run();
+    } else {
+      if (run.size() * alternatives.size() > kMaxStrings) end_run();
+      std::vector<std::string> longer;
+      for (const std::string& r : run) {
+        for (const std::string& a : alternatives) longer.push_back(r + a);
+      }
+      run = std::move(longer);
+    }
+    i = j;
+  }
+  end_run();
+  if (shortest(best) == 0) best.clear();
+  return best;
+}
+
 }  // namespace
 
 RegexShape AnalyzeRegex(std::string_view expression, unsigned flags,
@@ -273,6 +333,7 @@ RegexShape AnalyzeRegex(std::string_view expression, unsigned flags,
   s.domain.clear();
   s.suffix = SuffixGate(t);
   s.prefix = PrefixGate(t);
+  s.factors = Factors(t);
   return s;
 }
 

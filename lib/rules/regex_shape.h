@@ -10,6 +10,9 @@
 //   s = AnalyzeRegex(R"(^[a-z0-9]{24,}\.t\.example\.net$)", 0, nullptr);
 //   // s.route == Route::kNone, s.suffix == "t.example.net": a name can only
 //   // match if it ends with ".t.example.net"
+//   s = AnalyzeRegex(R"(paypa[l1][0-9]*-(login|verify))", 0, nullptr);
+//   // no suffix or prefix; s.factors == {"-login", "-verify"}: a name can
+//   // only match if it contains "-login" or "-verify"
 //
 // The reading is conservative: anything it does not fully understand (inline
 // options, \Q, \x, top-level alternation, multi-line, UTF-8/UCP, prefilter,
@@ -23,6 +26,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace edgecap::rules {
 
@@ -41,6 +45,10 @@ struct RegexShape {
   // a match (a name without it cannot match), empty when unknown:
   std::string suffix;  // labels: the name ends with "." + suffix
   std::string prefix;  // lowercase: the name starts with these bytes
+  // Lowercase: the name contains one of these somewhere (the literal text
+  // at the top level of the pattern that every match must contain), so
+  // that unanchored keyword patterns can be gated too. At most 8 strings.
+  std::vector<std::string> factors;
 };
 
 // `flags` are the HS_FLAG_* the rule is compiled with; `ext` may be null.

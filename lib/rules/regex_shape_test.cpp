@@ -1,5 +1,8 @@
 #include "lib/rules/regex_shape.h"
 
+#include <string>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace edgecap::rules {
@@ -97,6 +100,61 @@ TEST(RegexShape, FindsGates) {
     EXPECT_EQ(t.suffix, "") << e;
     EXPECT_EQ(t.prefix, "") << e;
   }
+}
+
+TEST(RegexShape, FindsRequiredFactors) {
+  using V = std::vector<std::string>;
+  struct Case {
+    std::string_view expression;
+    V factors;
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           // The run whose shortest string is longest, lowercased; of equal
+           // ones the first.
+           {"abcdef7[0-9-]*Login", {"abcdef7"}},
+           {"paypa[l1][0-9-]*login", {"paypa"}},
+           {"^Stem[0-9]{2,4}\\.com$", {"stem"}},
+           {"\\.secure-update\\.", {".secure-update."}},
+           // Through groups of literal alternatives.
+           {"bran[-.]?d42-(login|Verify)", {"d42-login", "d42-verify"}},
+           {"(?:www|mail)\\.Corp-(a|b)x",
+            {"www.corp-ax", "www.corp-bx", "mail.corp-ax", "mail.corp-bx"}},
+           {"login(x|)", {"loginx", "login"}},
+           {"(ab|cd)efghijk[0-9](l|m|n|o|p|q|r|s|t)xyz",
+            {"abefghijk", "cdefghijk"}},
+           {"(a|b|c)(d|e|f)[0-9]xyz", {"xyz"}},
+           {"(ab|c)(d|e|f)[0-9]", {"abd", "abe", "abf", "cd", "ce", "cf"}},
+           // A quantifier takes its literal or group out of the run.
+           {"abcd?ef", {"abc"}},
+           {"ab{2}cd", {"cd"}},
+           {"abcx*+", {"abc"}},
+           {"abc(de|fg)?h", {"abc"}},
+           // So do anchors, classes, escapes, and groups with more in them.
+           {"ab\\bcd(efghij)?", {"ab"}},
+           {"(?:efghij)klm", {"efghijklm"}},
+           {"xy(ef[g]hij|k)z", {"xy"}},
+           {"xy(ef(g)hij|k)z", {"xy"}},
+           {"xy(efg|k$)z", {"xy"}},
+           {"a.bc", {"bc"}},
+           {"[abcdef]gh", {"gh"}},
+           // None at all, or nothing read: no factor.
+           {"(secure|)", {}},
+           {"[a-z]+\\d", {}},
+           {"login|secure", {}},
+           {"(?i)login", {}},
+           {"\\x41login", {}},
+       }) {
+    EXPECT_EQ(Shape(c.expression).factors, c.factors) << c.expression;
+  }
+  EXPECT_EQ(Shape("login", HS_FLAG_CASELESS | HS_FLAG_UTF8).factors, V{});
+  hs_expr_ext_t ext{};
+  ext.flags = HS_EXT_FLAG_HAMMING_DISTANCE;
+  ext.hamming_distance = 1;
+  EXPECT_EQ(Shape("login", HS_FLAG_CASELESS, &ext).factors, V{});
+  // Offsets and lengths only narrow the matches: the factor stays required.
+  ext.flags = HS_EXT_FLAG_MIN_OFFSET;
+  ext.min_offset = 12;
+  EXPECT_EQ(Shape("login", HS_FLAG_CASELESS, &ext).factors, V{"login"});
 }
 
 }  // namespace
