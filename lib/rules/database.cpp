@@ -85,7 +85,7 @@ absl::StatusOr<std::shared_ptr<const Database>> Database::Compile(
         } else if (!shape.factors.empty() &&
                    std::all_of(shape.factors.begin(), shape.factors.end(),
                                [](const std::string& f) {
-                                 return f.size() >= KeywordSet::kGram;
+                                 return f.size() >= KeywordSet::kMinLength;
                                })) {
           p.kind = 3;
           p.key = shape.factors[0];

@@ -124,7 +124,7 @@ class Database {
   size_t always_chunks_ = 0;
   // Name prefixes (lowercase, kPrefixGate bytes or fewer) → gated chunks.
   PrefixSet prefixes_;
-  // Keywords (lowercase, KeywordSet::kGram bytes or more) → gated chunks.
+  // Keywords (lowercase, KeywordSet::kMinLength bytes or more) → gated chunks.
   KeywordSet keywords_;
   size_t regex_count_ = 0;
   size_t routed_count_ = 0;

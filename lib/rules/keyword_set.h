@@ -1,16 +1,18 @@
 // Literal byte strings ("keywords") found anywhere in a query name:
-// Database's keyword gates, the literal every match of an unanchored
-// pattern such as `paypa[l1][0-9-]*login` must contain (RegexShape::factor).
-// A name then scans the Hyperscan chunk of such rules only when it contains
-// one of their keywords, instead of every name scanning them.
+// Database's keyword gates, the literals one of which every match of an
+// unanchored pattern such as `paypa[l1][0-9-]*login` must contain
+// (RegexShape::factors). A name then scans the Hyperscan chunk of such
+// rules only when it contains one of their keywords, instead of every name
+// scanning them.
 //
 // The test must cost far less than the scan it saves (~45 ns a name for a
-// 2000-rule chunk): a first pass hashes each 4-byte window of the name
-// into a bitmap of the keywords' chosen 4-grams, branch-free, so that a
-// name matching no gram (most) pays ~1 ns per byte; only on a bitmap hit
-// does a second pass look the grams up and compare whole keywords. A false
-// positive at either stage costs time, never a verdict: what ForEach
-// reports is exact.
+// 2000-rule chunk). A name's windows of gram_ bytes (4 to 8), at every
+// stride_-th position (1 to 4: the shortest keyword allows that), are
+// probed in a blocked Bloom filter without a branch per window (with
+// AVX-512, eight windows per gather); only a window that passes is looked
+// up in an exact table of grams, whose keywords are then compared whole. A
+// false positive costs time, never a verdict: what ForEach reports is
+// exact.
 //
 //   KeywordSet k;
 //   k.Add("login", 7);
@@ -22,6 +24,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#if defined(__AVX512BW__) && defined(__AVX512DQ__) && \
+    defined(__AVX512VBMI__) && defined(__BMI2__)
+#include <immintrin.h>
+#define EDGECAP_KEYWORD_SET_AVX512 1
+#endif
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,20 +39,22 @@ namespace edgecap::rules {
 
 class KeywordSet {
  public:
-  static constexpr size_t kGram = 4;
-  // Windows checked: every position, or one in two, three or four.
+  static constexpr size_t kMinLength = 4;
   static constexpr size_t kMaxStride = 4;
 
   KeywordSet() = default;
   KeywordSet(const KeywordSet&) = delete;
   KeywordSet& operator=(const KeywordSet&) = delete;
 
-  // `keyword`: lowercase. False (and not added) when shorter than kGram.
+  // `keyword`: lowercase. False (and not added) when shorter than
+  // kMinLength.
   bool Add(std::string_view keyword, uint32_t value);
   // Builds the lookup tables; Add() after Build() is not allowed.
   void Build();
-  bool empty() const { return bits_.empty(); }
+  bool empty() const { return filter_.empty(); }
   size_t memory_bytes() const;
+  size_t gram() const { return gram_; }
+  size_t stride() const { return stride_; }
 
   // Calls f(value) for every keyword `name` contains, ASCII-caseless (a
   // value may come more than once). Never allocates.
@@ -60,18 +69,33 @@ class KeywordSet {
     uint32_t values_begin;
     uint32_t values_count;
   };
-  struct Range {
-    uint32_t begin;
-    uint32_t count;
+  struct Slot {
+    uint64_t gram = 0;
+    uint32_t begin = 0;
+    uint32_t count = 0;  // 0: empty
   };
 
-  // Four bytes with bit 5 set in each: 'A'..'Z' read as 'a'..'z', so the
-  // bitmap is caseless (a few other bytes fold together too, which only
-  // lets a window through that Verify then rejects).
-  static uint32_t Load4(const char* p) {
-    uint32_t g;
-    std::memcpy(&g, p, 4);
-    return g | 0x20202020u;
+  static uint64_t Load8(const char* p) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+  }
+  // Bit 5 set in each byte: 'A'..'Z' read as 'a'..'z', so the filter and
+  // the table are caseless (a few other bytes fold together too, which
+  // only lets a window through that the exact comparison then rejects).
+  uint64_t Gram(uint64_t window) const {
+    return (window | 0x2020202020202020ULL) & gram_mask_;
+  }
+  static uint64_t Hash(uint64_t gram) {
+    const uint64_t h = gram * 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 29);
+  }
+  // 1 when both of the gram's bits are set in its filter word.
+  uint64_t MayHave(uint64_t h) const {
+    const uint64_t word = filter_[h >> filter_shift_];
+    const uint64_t bits =
+        (uint64_t{1} << (h & 63)) | (uint64_t{1} << ((h >> 6) & 63));
+    return (word & bits) == bits;
   }
   static bool EqualLower(const char* name, const char* lower, size_t n) {
     for (size_t i = 0; i < n; ++i) {
@@ -81,55 +105,90 @@ class KeywordSet {
     }
     return true;
   }
-  uint64_t Bit(uint32_t gram) const {
-    const uint32_t h = (gram * 0x9e3779b1u) >> shift_;
-    return bits_[h >> 6] >> (h & 63);
-  }
   template <typename F>
-  void Verify(const char* name, size_t n, size_t at, uint32_t gram, F& f) const;
+  void Verify(const char* name, size_t n, size_t at, uint64_t gram, F& f) const;
+  // Window i of a name of n >= 8 bytes, from 8 bytes in bounds: the last
+  // windows are the name's last 8 bytes shifted down, max(0, i + 8 - n)
+  // bytes, without a branch (it would mispredict once a name).
+  static uint64_t Window(const char* p, size_t n, size_t i) {
+    const auto over = static_cast<int64_t>(i + 8 - n);
+    const auto d = static_cast<size_t>(over & ~(over >> 63));
+    return Load8(p + i - d) >> (8 * d);
+  }
+  // Whether some window of p[0, n) passes the filter (n >= 8).
+  bool AnyMayHave(const char* p, size_t n) const;
+  // Verify() for each window of the first `n` bytes that passes.
+  template <typename F>
+  void VerifyAll(const char* p, size_t readable, size_t n, F& f) const;
 
   // Before Build(): keyword → values.
   absl::flat_hash_map<std::string, std::vector<uint32_t>> pending_;
-  std::vector<uint64_t> bits_;
-  unsigned shift_ = 32;
-  uint32_t stride_ = 1;
-  // Gram → its entries, for the names the bitmap lets through.
-  absl::flat_hash_map<uint32_t, Range> grams_;
+  size_t gram_ = kMinLength;
+  size_t stride_ = 1;
+  uint64_t gram_mask_ = 0;
+  // Blocked Bloom filter: a gram sets two bits of one 64-bit word.
+  std::vector<uint64_t> filter_;
+  unsigned filter_shift_ = 64;
+  // Open addressing, linear probing, on the gram itself.
+  std::vector<Slot> slots_;
+  uint64_t slot_mask_ = 0;
   std::vector<Entry> entries_;
   std::vector<uint32_t> values_;
   std::string arena_;
+#ifdef EDGECAP_KEYWORD_SET_AVX512
+  // Byte shuffles that gather windows 8b..8b+7 of a name in a register, and
+  // for each name length the windows that fit in it.
+  alignas(64) uint8_t windows_[8][64] = {};
+  uint64_t valid_[65] = {};
+#endif
 };
 
 template <typename F>
-void KeywordSet::Verify(const char* name, size_t n, size_t at, uint32_t gram,
+void KeywordSet::Verify(const char* name, size_t n, size_t at, uint64_t gram,
                         F& f) const {
-  auto it = grams_.find(gram);
-  if (it == grams_.end()) return;
-  for (uint32_t k = 0; k < it->second.count; ++k) {
-    const Entry& e = entries_[it->second.begin + k];
-    if (at < e.offset || at - e.offset + e.length > n ||
-        !EqualLower(name + at - e.offset, arena_.data() + e.text, e.length)) {
-      continue;
+  for (uint64_t i = Hash(gram) & slot_mask_;; i = (i + 1) & slot_mask_) {
+    const Slot& s = slots_[i];
+    if (s.count == 0) return;
+    if (s.gram != gram) continue;
+    for (uint32_t k = 0; k < s.count; ++k) {
+      const Entry& e = entries_[s.begin + k];
+      if (at < e.offset || at - e.offset + e.length > n ||
+          !EqualLower(name + at - e.offset, arena_.data() + e.text, e.length)) {
+        continue;
+      }
+      for (uint32_t v = 0; v < e.values_count; ++v) {
+        f(values_[e.values_begin + v]);
+      }
     }
-    for (uint32_t v = 0; v < e.values_count; ++v) {
-      f(values_[e.values_begin + v]);
-    }
+    return;
+  }
+}
+
+template <typename F>
+void KeywordSet::VerifyAll(const char* p, size_t readable, size_t n,
+                           F& f) const {
+  for (size_t i = 0; i + gram_ <= n; i += stride_) {
+    const uint64_t g = Gram(Window(p, readable, i));
+    if (MayHave(Hash(g))) Verify(p, n, i, g, f);
   }
 }
 
 template <typename F>
 void KeywordSet::ForEach(std::string_view name, F&& f) const {
   const size_t n = name.size();
-  if (n < kGram || bits_.empty()) return;
+  if (n < gram_ || filter_.empty()) return;
   const char* p = name.data();
-  // No branch per window: the bitmap says no for nearly every name.
-  uint64_t any = 0;
-  for (size_t i = 0; i + kGram <= n; i += stride_) any |= Bit(Load4(p + i));
-  if (!(any & 1)) return;
-  for (size_t i = 0; i + kGram <= n; i += stride_) {
-    const uint32_t g = Load4(p + i);
-    if (Bit(g) & 1) Verify(p, n, i, g, f);
+  size_t readable = n;
+  char copy[8] = {};
+  if (n < 8) {
+    // Windows read 8 bytes: the zeros past the name may only let a window
+    // through the filter, Verify knows the length.
+    std::memcpy(copy, p, n);
+    p = copy;
+    readable = 8;
   }
+  if (!AnyMayHave(p, readable)) return;
+  VerifyAll(p, readable, n, f);
 }
 
 }  // namespace edgecap::rules
