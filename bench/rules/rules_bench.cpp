@@ -20,7 +20,11 @@
 //   routed to the domain set; _plain: in Hyperscan as before),
 // - gate_adversarial: 10k tunnel-like regexes `^[a-z0-9]{24,}\.nameN\.zone$`
 //   under one zone and queries under their names (every one opens a gate
-//   and scans a chunk).
+//   and scans a chunk),
+// - keyword_adversarial: the diverse rules, and queries made of four
+//   keywords of its unanchored rules (`stem7[0-9-]*login`,
+//   `bran[-.]?d42-(login|verify)`: "stem7", "d42-login", ...), so that every
+//   name opens keyword gates of several chunks.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -195,6 +199,7 @@ enum Kind {
   kAdversarialRegex,
   kAdversarialRegexPlain,
   kGateAdversarial,
+  kKeywordAdversarial,
 };
 
 CompileOptions Options(Kind kind) {
@@ -212,6 +217,7 @@ std::vector<Rule> MakeRules(Kind kind, const std::vector<std::string>& d) {
     case kLiteral:
       return LiteralRules(d);
     case kDiverse:
+    case kKeywordAdversarial:
       return DiverseRules(d);
     default:
       return RegexRules(d);
@@ -238,6 +244,33 @@ const Setup& Get(Kind kind, int n) {
     std::vector<std::string> domains = Domains(n, 42);
     rules = MakeRules(kind, domains);
     slot->traffic = Traffic(domains);
+  } else if (kind == kKeywordAdversarial) {
+    std::vector<std::string> domains = Domains(n, 42);
+    rules = MakeRules(kind, domains);
+    // The literal every match of rules 5 and 6 (of 8) must hold: the stem,
+    // or the brand's tail with one of its two words.
+    std::vector<std::string> keywords;
+    for (const Rule& r : rules) {
+      const std::string& e = r.expression;
+      if (size_t k = e.find("[0-9-]*"); k != std::string::npos) {
+        keywords.push_back(e.substr(0, k));
+      } else if (size_t b = e.find("[-.]?"); b != std::string::npos) {
+        const size_t open = e.find("-(", b);
+        keywords.push_back(
+            absl::StrCat(e.substr(b + 5, open + 1 - b - 5),
+                         e.substr(open + 2, e.find('|', open) - open - 2)));
+      }
+    }
+    std::mt19937 rng(6);
+    static constexpr const char* kSeparators[] = {"-", ".", "", "x"};
+    for (int i = 0; i < 100000; ++i) {
+      std::string name;
+      for (int k = 0; k < 4; ++k) {
+        absl::StrAppend(&name, keywords[rng() % keywords.size()],
+                        kSeparators[rng() % 4]);
+      }
+      slot->traffic.push_back(absl::StrCat(name, ".", kTlds[rng() % 9]));
+    }
   } else if (kind == kGateAdversarial) {
     std::mt19937 rng(4);
     std::vector<std::string> names;
@@ -368,6 +401,8 @@ BENCHMARK_CAPTURE(BM_Match, adversarial_regex_plain, kAdversarialRegexPlain,
                   false, 0)
     ->Arg(10000);
 BENCHMARK_CAPTURE(BM_Match, gate_adversarial, kGateAdversarial, false, 0)
+    ->Arg(10000);
+BENCHMARK_CAPTURE(BM_Match, keyword_adversarial, kKeywordAdversarial, false, 0)
     ->Arg(10000);
 BENCHMARK_CAPTURE(BM_Compile, literal, kLiteral)
     ->Apply(Sizes)
