@@ -143,12 +143,18 @@ struct Detector::ServerState {
   static int64_t CoarseStep(int64_t window_s) {
     return std::max<int64_t>(1, window_s / (kCoarse - 2));
   }
+  // The ring position of a step. Steps before the first written one can be
+  // negative (packet times in the first window after 1970: a device without
+  // a clock), and C++'s % keeps the sign.
+  static size_t Ring(int64_t step) {
+    return static_cast<size_t>((step % kCoarse + kCoarse) % kCoarse);
+  }
   // Answers in the steps after lo_step up to cur_step that are still held.
   uint64_t CoarseAnswered(int64_t lo_step, int64_t cur_step) const {
     uint64_t answered = 0;
     for (int64_t i = std::max(lo_step + 1, cur_step - kCoarse + 1);
          i <= std::min(cur_step, coarse_last); ++i) {
-      answered += coarse[i % kCoarse];
+      answered += coarse[Ring(i)];
     }
     return answered;
   }
@@ -306,11 +312,11 @@ void Detector::ProcessSecond(int64_t s, int64_t now_ns) {
         for (int64_t i =
                  std::max(st->coarse_last + 1, idx - ServerState::kCoarse + 1);
              i <= idx; ++i) {
-          st->coarse[i % ServerState::kCoarse] = 0;
+          st->coarse[ServerState::Ring(i)] = 0;
         }
         st->coarse_last = idx;
       }
-      st->coarse[idx % ServerState::kCoarse] += c.answered;
+      st->coarse[ServerState::Ring(idx)] += c.answered;
       const flow::ServerEvidence* ev =
           c.evidence >= 0 ? &b->evidence[c.evidence] : nullptr;
       if (st->open) {

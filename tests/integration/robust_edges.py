@@ -7,6 +7,9 @@
   robust_edges.py rules   EDGECAP GEN   bad --rules files
   robust_edges.py signals EDGECAP GEN   SIGINT/SIGTERM mid-run (live, veth in a netns)
   robust_edges.py telemetry EDGECAP GEN garbage/oversized/concurrent requests
+  robust_edges.py peer    EDGECAP GEN   every capture of the peer corpus
+                                        (EDGECAP_PEER_CORPUS): analysed, or
+                                        its link type refused; never a crash
 
 A refused start-up must: exit non-zero, print exactly one line on stderr
 ("edgecap: ..."), name the file (and line, for config and rule files) and the
@@ -171,6 +174,21 @@ def pcap_cases(edgecap, gen):
         check('pcap: timestamps 0, 1 and 2100 in the middle: analysed in < 60 s',
               r.returncode == 0 and time.monotonic() - t0 < 60,
               f'exit {r.returncode} in {time.monotonic() - t0:.1f} s')
+        # The whole outage in the first seconds after 1970 (a device without
+        # a clock): the same incidents as the original, times aside.
+        t0 = struct.unpack('<I', records[0][0][:4])[0]
+        early = [(struct.pack('<I', struct.unpack('<I', hh[:4])[0] - t0 + 1) +
+                  hh[4:], bb) for hh, bb in records]
+        r, got = analyse(edgecap, write(os.path.join(d, 'epoch.pcap'), header +
+                                        b''.join(x + y for x, y in early)),
+                         d, 'epoch')
+        timeless = lambda body: [
+            {k: v for k, v in json.loads(l).items()
+             if k not in ('id', 'first_seen', 'last_seen', 'evidence', 'summary')}
+            for l in (body or '').splitlines()]
+        check('pcap: the outage moved to 1970-01-01 00:00:01: same incidents',
+              r.returncode == 0 and got and timeless(got) == timeless(full),
+              f'exit {r.returncode}: {r.stderr.strip()[-300:]}')
         # Only a header: a valid, empty capture.
         r, got = analyse(edgecap, write(os.path.join(d, 'empty.pcap'), header), d,
                          'empty')
@@ -628,13 +646,46 @@ def telemetry_cases(edgecap, gen):
     return 0
 
 
+# ------------------------------------------------------------------ peer
+
+# Link types --pcap decodes (DESIGN: Inputs).
+DECODED_LINK_TYPES = {0, 1, 101, 113, 228, 229, 276}
+
+
+def peer_cases(edgecap, gen):
+    corpus = os.environ.get('EDGECAP_PEER_CORPUS', '')
+    manifest = os.path.join(corpus, 'MANIFEST.tsv')
+    if not os.path.exists(manifest):
+        check('peer corpus present', False, manifest)
+        return 1
+    with open(manifest) as f:
+        keys = f.readline().rstrip('\n').split('\t')
+        rows = [dict(zip(keys, l.rstrip('\n').split('\t')))
+                for l in f if l.strip()]
+    check('peer corpus: manifest lists captures', len(rows) > 50, str(len(rows)))
+    with tempfile.TemporaryDirectory(prefix='edgecap-peer-') as d:
+        for row in rows:
+            name = row['file']
+            r, _ = analyse(edgecap, os.path.join(corpus, name), d, 'peer')
+            lines = r.stderr.strip().splitlines()
+            if int(row['linktype']) in DECODED_LINK_TYPES:
+                check(f'peer: {name}: analysed', r.returncode == 0,
+                      f'exit {r.returncode}: {r.stderr.strip()[-300:]}')
+            else:
+                check(f'peer: {name}: link type {row["linktype"]} refused',
+                      r.returncode == 1 and len(lines) == 1 and
+                      name in lines[0] and 'link type' in lines[0],
+                      f'exit {r.returncode}: {r.stderr.strip()[-300:]}')
+    return 0
+
+
 def main():
     mode, edgecap, gen = sys.argv[1:4]
     if mode == 'send':
         return send_cases(edgecap)
     fn = {'pcap': pcap_cases, 'options': options_cases, 'config': config_cases,
           'rules': rules_cases, 'signals': signal_cases,
-          'telemetry': telemetry_cases}[mode]
+          'telemetry': telemetry_cases, 'peer': peer_cases}[mode]
     rc = fn(edgecap, gen)
     if rc == 77:
         return 77
