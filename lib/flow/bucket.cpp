@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -99,6 +100,18 @@ uint32_t ServerCounters::EstimatedClients() const {
       std::lround(-kBits * std::log(1.0 - static_cast<double>(set) / kBits)));
 }
 
+bool FrameLess(const Frame& a, const Frame& b) {
+  if (a.ts_ns != b.ts_ns) return a.ts_ns < b.ts_ns;
+  const int c =
+      std::memcmp(a.bytes.data(), b.bytes.data(), std::min(a.length, b.length));
+  return c != 0 ? c < 0 : a.length < b.length;
+}
+
+bool FrameEqual(const Frame& a, const Frame& b) {
+  return a.ts_ns == b.ts_ns && a.length == b.length &&
+         std::memcmp(a.bytes.data(), b.bytes.data(), a.length) == 0;
+}
+
 void Bucket::Clear() {
   servers.clear();
   failures.clear();
@@ -107,8 +120,10 @@ void Bucket::Clear() {
   evidence.clear();
   names.clear();
   watch.clear();
-  watch_frames.clear();
+  if (!watch_evidence.empty()) watch_index.fill(-1);
+  watch_evidence.clear();
   dropped_failures = dropped_nxdomains = dropped_servers = dropped_watch = 0;
+  dropped_watch_evidence = 0;
   std::fill(index.begin(), index.end(), -1);
 }
 

@@ -195,12 +195,30 @@ struct WatchRecord {
   uint16_t qtype = 0;
   uint8_t severity_length = 0;
   uint32_t rule_id = 0;
-  int32_t frame = -1;  // index into Bucket::watch_frames, -1: not kept
   int64_t query_ns = 0;
   uint32_t qname_offset = 0, qname_length = 0;
   uint32_t label_offset = 0, label_length = 0;
   uint32_t severity_offset = 0;
 };
+
+// Total order on frames (time, then bytes): picks "first" and "last" evidence
+// among hits of the same nanosecond the same way whatever the worker split.
+bool FrameLess(const Frame& a, const Frame& b);
+bool FrameEqual(const Frame& a, const Frame& b);
+
+// Query frames of the earliest and the latest (FrameLess) hit of one watch
+// rule on one server in one bucket: a watchlist incident's evidence lines.
+// Kept per key rather than per hit so that the latest hit of a busy second
+// still has its frame, with any number of workers.
+struct WatchEvidence {
+  uint32_t rule_id = 0;
+  ServerKey server;
+  Frame first, last;
+};
+// Keys with evidence per bucket; hits of further keys count as
+// dropped_watch_evidence. The index has twice the slots to keep probes short.
+inline constexpr uint32_t kMaxWatchKeysPerBucket = 64;
+inline constexpr uint32_t kWatchKeySlots = 2 * kMaxWatchKeysPerBucket;
 
 struct Bucket {
   int64_t second = 0;  // query-time second
@@ -217,9 +235,12 @@ struct Bucket {
   // Watch-list hits (lib/rules via flow/watch.h); incident::Detector turns
   // them into `watchlist` incidents.
   std::vector<WatchRecord> watch;
-  std::vector<Frame> watch_frames;  // the first hits' query frames
+  std::vector<WatchEvidence> watch_evidence;
+  // Open-addressing index of watch_evidence by (rule, server), -1: empty
+  // (worker side only).
+  std::array<int8_t, kWatchKeySlots> watch_index;
   uint64_t dropped_failures = 0, dropped_nxdomains = 0, dropped_servers = 0;
-  uint64_t dropped_watch = 0;
+  uint64_t dropped_watch = 0, dropped_watch_evidence = 0;
 
   // Open-addressing index of `servers` by key (worker side only).
   std::vector<int32_t> index;
@@ -227,6 +248,7 @@ struct Bucket {
   std::string_view Name(uint32_t off, uint32_t len) const {
     return std::string_view(names).substr(off, len);
   }
+  Bucket() { watch_index.fill(-1); }
   void Clear();
 };
 

@@ -22,8 +22,6 @@ namespace edgecap::flow {
 inline constexpr int kMaxWatchHits = 4;
 // Per bucket (one worker, one second): more hits are counted as dropped.
 inline constexpr uint32_t kMaxWatchPerBucket = 1 << 16;
-// Query frames kept per bucket as evidence of watch-list hits.
-inline constexpr uint32_t kMaxWatchFramesPerBucket = 64;
 
 struct WatchHit {
   uint32_t rule_id = 0;

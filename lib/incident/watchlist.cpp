@@ -16,8 +16,9 @@ struct WatchlistTracker::Open {
   int64_t first_seen = 0, last_seen = 0;
   uint64_t queries = 0;
   AffectedTally affected;
-  // The first and the latest matching query whose frame a worker kept.
-  bool has_first_frame = false, has_last_frame = false;
+  // The earliest and the latest matching query (flow::FrameLess) whose
+  // frame a worker kept.
+  bool has_frames = false;
   flow::Frame first_frame, last_frame;
   Example example;  // the first matching query
 };
@@ -84,15 +85,26 @@ void WatchlistTracker::AddSecond(std::span<const flow::Bucket* const> buckets,
     o.last_seen = std::max(o.last_seen, r.query_ns);
     ++o.queries;
     o.affected.Add(r.client, b.Name(r.qname_offset, r.qname_length), r.qtype);
-    if (r.frame >= 0 && static_cast<size_t>(r.frame) < b.watch_frames.size()) {
-      const flow::Frame& f = b.watch_frames[r.frame];
-      if (!o.has_first_frame) {
-        o.has_first_frame = true;
-        o.first_frame = f;
-      } else {
-        o.has_last_frame = true;
-        o.last_frame = f;
+  }
+  // After the records: the open incident of each key is the one these frames
+  // belong to (those before its first_seen were an earlier incident's).
+  for (const flow::Bucket* b : buckets) {
+    dropped_evidence_ += b->dropped_watch_evidence;
+    for (const flow::WatchEvidence& e : b->watch_evidence) {
+      auto it = open_.find(Key{e.rule_id, e.server});
+      if (it == open_.end()) continue;
+      Open& o = *it->second;
+      if (e.last.ts_ns < o.first_seen) continue;
+      const flow::Frame& first =
+          e.first.ts_ns >= o.first_seen ? e.first : e.last;
+      if (!o.has_frames) {
+        o.has_frames = true;
+        o.first_frame = first;
+        o.last_frame = e.last;
+        continue;
       }
+      if (flow::FrameLess(first, o.first_frame)) o.first_frame = first;
+      if (flow::FrameLess(o.last_frame, e.last)) o.last_frame = e.last;
     }
   }
 }
@@ -127,9 +139,12 @@ void WatchlistTracker::Emit(const Key& key, Open& o, bool open,
   inc.last_seen_ns = o.last_seen;
   inc.queries = o.queries;
   o.affected.FillRecord(config_, &inc);
-  for (const auto* f : {&o.first_frame, &o.last_frame}) {
-    if ((f == &o.first_frame ? o.has_first_frame : o.has_last_frame) &&
-        f->length > 0) {
+  if (o.has_frames) {
+    for (const flow::Frame* f : {&o.first_frame, &o.last_frame}) {
+      if (f == &o.last_frame && flow::FrameEqual(o.first_frame, o.last_frame)) {
+        break;  // one hit: one line
+      }
+      if (f->length == 0) continue;
       inc.evidence.push_back(parse::FormatEvidence(
           f->ts_ns, config_.link, {f->bytes.data(), f->length}));
     }

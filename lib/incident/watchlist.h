@@ -47,6 +47,8 @@ class WatchlistTracker {
   bool has_open() const { return !open_.empty(); }
   uint64_t opened() const { return opened_; }
   uint64_t dropped() const { return dropped_; }
+  // Hits whose (rule, server) found no evidence slot in their bucket.
+  uint64_t dropped_evidence() const { return dropped_evidence_; }
 
  private:
   struct Key {
@@ -66,6 +68,7 @@ class WatchlistTracker {
   absl::btree_map<Key, std::unique_ptr<Open>> open_;
   uint64_t opened_ = 0;
   uint64_t dropped_ = 0;
+  uint64_t dropped_evidence_ = 0;
 };
 
 }  // namespace edgecap::incident

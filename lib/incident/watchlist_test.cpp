@@ -1,11 +1,13 @@
 #include "lib/incident/watchlist.h"
 
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "lib/flow/test_frames.h"
 #include "lib/incident/detector.h"
 #include "lib/incident/json_writer.h"
 #include "lib/incident/report.h"
@@ -29,6 +31,31 @@ struct Hit {
   uint8_t client;  // 192.0.2.<client>
   std::string qname;
 };
+
+// The query frame of hit `h` as a worker would have seen it.
+flow::Frame ts_frame(const Hit& h, const flow::WatchRecord& r) {
+  const flow::testing::Frame q = flow::testing::DnsQuery(
+      r.client, r.server.ip, r.client_port, 53, r.txid, h.qname, 1);
+  flow::Frame f;
+  f.ts_ns = h.t;
+  f.length = static_cast<uint16_t>(q.size());
+  std::memcpy(f.bytes.data(), q.data(), q.size());
+  return f;
+}
+
+// What flow::Worker::Watch keeps per (rule, server): the FrameLess-first and
+// -last frame.
+void KeepEvidence(flow::Bucket* b, const flow::WatchRecord& r,
+                  const flow::Frame& f) {
+  for (flow::WatchEvidence& e : b->watch_evidence) {
+    if (e.rule_id == r.rule_id && e.server == r.server) {
+      if (flow::FrameLess(f, e.first)) e.first = f;
+      if (flow::FrameLess(e.last, f)) e.last = f;
+      return;
+    }
+  }
+  b->watch_evidence.push_back({r.rule_id, r.server, f, f});
+}
 
 // Feeds `hits` to a Detector through `workers` workers (hit k goes to
 // worker k % workers), one bucket per worker and second, and returns the
@@ -69,6 +96,7 @@ std::vector<nlohmann::json> Detect(const std::vector<Hit>& hits, int workers,
     put(h.rule == 9 ? "critical" : "high", &r.severity_offset);
     r.severity_length = h.rule == 9 ? 8 : 4;
     b->watch.push_back(r);
+    KeepEvidence(b.get(), r, ts_frame(h, r));
   }
   for (int w = 0; w < workers; ++w) {
     for (auto& [s, b] : per[w]) det.Offer(w, std::move(b));
@@ -131,6 +159,36 @@ TEST(Watchlist, SameOutputWhateverTheWorkerSplit) {
   const auto one = Detect(kHits, 1, kT0 + 700 * kS);
   EXPECT_EQ(Detect(kHits, 2, kT0 + 700 * kS), one);
   EXPECT_EQ(Detect(kHits, 3, kT0 + 700 * kS), one);
+}
+
+// Evidence is the incident's earliest and latest query, whatever the worker
+// split and however many hits each second has.
+TEST(Watchlist, EvidenceIsTheFirstAndTheLastQuery) {
+  std::vector<Hit> hits;
+  for (int k = 0; k < 500; ++k) {
+    // 100 hits a second for 5 s, the latest of each second first.
+    const int64_t t = kT0 + (k / 100) * kS + (99 - k % 100) * 1000;
+    hits.push_back({t, 7, 53, static_cast<uint8_t>(k % 200), "a.bad.example"});
+  }
+  hits.push_back({kT0 + 400 * kS, 7, 53, 1, "c.bad.example"});  // one hit
+  const auto one = Detect(hits, 1, kT0 + 800 * kS);
+  ASSERT_EQ(one.size(), 2u);
+  for (int workers : {2, 3, 7})
+    EXPECT_EQ(Detect(hits, workers, kT0 + 800 * kS), one);
+  const auto& a = one[0];
+  EXPECT_EQ(a["queries"], 500);
+  ASSERT_EQ(a["evidence"].size(), 2u);
+  EXPECT_EQ(a["evidence"][0].get<std::string>().substr(0, 15),
+            "13:24:32.000000");
+  EXPECT_EQ(a["evidence"][1].get<std::string>().substr(0, 15),
+            "13:24:36.000099");
+  EXPECT_EQ(a["last_seen"], "2024-03-14T13:24:36.000099Z");
+  EXPECT_NE(a["evidence"][0].get<std::string>().find("192.0.2.99."),
+            std::string::npos)
+      << a["evidence"][0];
+  ASSERT_EQ(one[1]["evidence"].size(), 1u);
+  EXPECT_EQ(one[1]["evidence"][0].get<std::string>().substr(0, 15),
+            "13:31:12.000000");
 }
 
 TEST(Watchlist, ClosedOnlyWhenTheEndIsQuietLongEnough) {
