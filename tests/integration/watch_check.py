@@ -5,6 +5,12 @@
       edgecap-gen's watchlist scenario (its .rules and .domains given as two
       --rules and as one comma list): watchlist incidents equal to the truth,
       byte-identical for 1 and 2 workers, per-rule hits equal to the truth.
+      Also runs the evidence check below.
+  watch_check.py evidence EDGECAP GEN
+      a busy mix (thousands of hits a second) with a domain list made from a
+      quarter of its names: --incidents byte-identical at 1, 2 and 4 workers
+      (--dispatch sw), and each watchlist incident's evidence is its first
+      and its last matching query (line times = first_seen, last_seen).
   watch_check.py matching EDGECAP GEN
       literal, regex, case, trailing dot, punycode and anchoring rules of our
       own on the same capture; expected hits from tshark's query names and
@@ -114,6 +120,73 @@ def cmd_truth(exe, gen):
         check_truth(truth, text2, summary2, problems, 'workers2')
         if text2 != outputs[0] or outputs[1] != outputs[0]:
             problems.append('output differs between runs / worker counts')
+        check_evidence(text2, problems, 'watchlist scenario')
+    return problems + cmd_evidence(exe, gen)
+
+
+def check_evidence(text, problems, what):
+    """Evidence lines start with the query's time of day (tcpdump style):
+    the first must be the incident's first_seen, the last its last_seen,
+    one line for one query."""
+    n = 0
+    for line in text.splitlines():
+        i = json.loads(line)
+        if i['kind'] != 'watchlist':
+            continue
+        n += 1
+        ev = i.get('evidence', [])
+        first, last = i['first_seen'][11:26], i['last_seen'][11:26]
+        where = f'{what}: rule {i["rule"]["id"]} {i["server"]["ip"]}'
+        want = 1 if i['queries'] == 1 else 2
+        if len(ev) != want:
+            problems.append(f'{where}: {len(ev)} evidence lines for '
+                            f'{i["queries"]} queries: {ev}')
+            continue
+        if not ev[0].startswith(first + ' '):
+            problems.append(f'{where}: first evidence {ev[0]!r}, first_seen '
+                            f'{i["first_seen"]}')
+        if not ev[-1].startswith(last + ' '):
+            problems.append(f'{where}: last evidence {ev[-1]!r}, last_seen '
+                            f'{i["last_seen"]}')
+    return n
+
+
+def cmd_evidence(exe, gen):
+    problems = []
+    with tempfile.TemporaryDirectory() as d:
+        r = run([gen, 'mix', '--packets', '200000', '-o',
+                 os.path.join(d, 'mix.pcap')])
+        if r.returncode != 0:
+            fail(f'edgecap-gen mix: {r.stderr}')
+        pcap = os.path.join(d, 'mix.pcap')
+        # A quarter of the capture's registered domains (last two labels).
+        domains = sorted({'.'.join(n.split('.')[-2:])
+                          for n in query_names(pcap) if n.count('.') >= 1})
+        listed = domains[::4]
+        rules = os.path.join(d, 'mix.domains')
+        with open(rules, 'w') as f:
+            f.write('# @list 9000 severity=medium label=quarter\n')
+            f.write(''.join(x + '\n' for x in listed))
+        texts = {}
+        for workers in (1, 2, 4):
+            extra = ['--workers', str(workers), '--dispatch', 'sw']
+            text, summary, _ = edgecap(exe, pcap, d, f'mix{workers}',
+                                       ['--rules', rules],
+                                       extra if workers > 1 else [])
+            texts[workers] = text
+            hits = summary['hits_by_rule'].get('9000', 0)
+            # The point: far more hits a second than a bucket has keys.
+            if hits < 5000:
+                problems.append(f'{workers} workers: only {hits} hits')
+        n = check_evidence(texts[1], problems, 'mix')
+        if n < 5:
+            problems.append(f'only {n} watchlist incidents')
+        for workers in (2, 4):
+            if texts[workers] != texts[1]:
+                a, b = texts[1].splitlines(), texts[workers].splitlines()
+                diff = sum(x != y for x, y in zip(a, b)) + abs(len(a) - len(b))
+                problems.append(f'{workers} workers: {diff} of {len(a)} '
+                                'incident lines differ from 1 worker')
     return problems
 
 
@@ -351,7 +424,8 @@ def main():
     if len(sys.argv) < 4:
         fail(__doc__)
     cmd, exe, gen = sys.argv[1:4]
-    fn = {'truth': cmd_truth, 'matching': cmd_matching,
+    fn = {'truth': cmd_truth, 'evidence': cmd_evidence,
+          'matching': cmd_matching,
           'badfile': cmd_badfile, 'reload': cmd_reload}[cmd]
     problems = fn(exe, gen, *sys.argv[4:])
     for p in problems[:40]:
