@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "lib/rules/domain_set.h"
 
 namespace edgecap::rules {
 
@@ -97,14 +98,6 @@ class KeywordSet {
         (uint64_t{1} << (h & 63)) | (uint64_t{1} << ((h >> 6) & 63));
     return (word & bits) == bits;
   }
-  static bool EqualLower(const char* name, const char* lower, size_t n) {
-    for (size_t i = 0; i < n; ++i) {
-      unsigned char c = static_cast<unsigned char>(name[i]);
-      if (static_cast<unsigned>(c - 'A') < 26u) c += 32;
-      if (c != static_cast<unsigned char>(lower[i])) return false;
-    }
-    return true;
-  }
   template <typename F>
   void Verify(const char* name, size_t n, size_t at, uint64_t gram, F& f) const;
   // Window i of a name of n >= 8 bytes, from 8 bytes in bounds: the last
@@ -153,7 +146,8 @@ void KeywordSet::Verify(const char* name, size_t n, size_t at, uint64_t gram,
     for (uint32_t k = 0; k < s.count; ++k) {
       const Entry& e = entries_[s.begin + k];
       if (at < e.offset || at - e.offset + e.length > n ||
-          !EqualLower(name + at - e.offset, arena_.data() + e.text, e.length)) {
+          !internal::EqualLower(name + at - e.offset, arena_.data() + e.text,
+                                e.length)) {
         continue;
       }
       for (uint32_t v = 0; v < e.values_count; ++v) {
