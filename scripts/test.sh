@@ -80,6 +80,7 @@ if [[ ! -f build-asan/build.ninja ]]; then
     -Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=true \
     -Dbench=false -Dcpu=x86-64-v2 >/dev/null
 fi
+meson configure build-asan -Dcpu=x86-64-v2 >/dev/null  # an older tree too
 if ninja -C build-asan; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1

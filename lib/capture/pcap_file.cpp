@@ -119,7 +119,8 @@ PcapFile::PcapFile(PcapFile&& other) noexcept
     : path_(std::move(other.path_)),
       handle_(std::exchange(other.handle_, nullptr)),
       link_type_(other.link_type_),
-      status_(std::move(other.status_)) {}
+      status_(std::move(other.status_)),
+      started_(other.started_) {}
 
 PcapFile& PcapFile::operator=(PcapFile&& other) noexcept {
   if (this != &other) {
@@ -128,6 +129,7 @@ PcapFile& PcapFile::operator=(PcapFile&& other) noexcept {
     handle_ = std::exchange(other.handle_, nullptr);
     link_type_ = other.link_type_;
     status_ = std::move(other.status_);
+    started_ = other.started_;
   }
   return *this;
 }

@@ -209,7 +209,9 @@ bool FrameEqual(const Frame& a, const Frame& b);
 // Query frames of the earliest and the latest (FrameLess) hit of one watch
 // rule on one server in one bucket: a watchlist incident's evidence lines.
 // Kept per key rather than per hit so that the latest hit of a busy second
-// still has its frame, with any number of workers.
+// still has its frame, with any number of workers, as long as no worker sees
+// more than kMaxWatchKeysPerBucket keys in one second: beyond that, which
+// keys lose that second's frames depends on the split between workers.
 struct WatchEvidence {
   uint32_t rule_id = 0;
   ServerKey server;
