@@ -205,6 +205,14 @@ struct WatchRecord {
 // among hits of the same nanosecond the same way whatever the worker split.
 bool FrameLess(const Frame& a, const Frame& b);
 bool FrameEqual(const Frame& a, const Frame& b);
+// Keeps `bytes` (cut at kMaxEvidenceFrame) seen at `ts` in `out`. Inline:
+// the worker copies query frames with it.
+inline void CopyFrame(int64_t ts, parse::Bytes bytes, Frame* out) {
+  out->ts_ns = ts;
+  out->length = static_cast<uint16_t>(
+      bytes.size() < kMaxEvidenceFrame ? bytes.size() : kMaxEvidenceFrame);
+  std::memcpy(out->bytes.data(), bytes.data(), out->length);
+}
 
 // Query frames of the earliest and the latest (FrameLess) hit of one watch
 // rule on one server in one bucket: a watchlist incident's evidence lines.

@@ -18,13 +18,6 @@ uint32_t Append(Bucket* b, std::string_view s) {
   return off;
 }
 
-void CopyFrame(int64_t ts, parse::Bytes frame, Frame* f) {
-  f->ts_ns = ts;
-  f->length =
-      static_cast<uint16_t>(std::min<size_t>(frame.size(), kMaxEvidenceFrame));
-  std::memcpy(f->bytes.data(), frame.data(), f->length);
-}
-
 // Keeps `frame` as the first and/or latest evidence of (rule, server) in `b`.
 void KeepWatchEvidence(Bucket* b, uint32_t rule_id, const ServerKey& server,
                        int64_t ts, parse::Bytes frame) {

@@ -25,13 +25,6 @@ uint64_t Fold(const std::array<uint8_t, 16>& b) {
   return static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64);
 }
 
-void CopyFrame(int64_t ts, parse::Bytes bytes, Frame* out) {
-  out->ts_ns = ts;
-  out->length =
-      static_cast<uint16_t>(std::min<size_t>(bytes.size(), kMaxEvidenceFrame));
-  std::memcpy(out->bytes.data(), bytes.data(), out->length);
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Worker>> Worker::Create(
