@@ -207,6 +207,9 @@ TEST(Config, EveryErrorNamesFileLineAndKey) {
       {"[thresholds]\nmin_failures = 0\n", 2, "thresholds.min_failures"},
       {"[thresholds]\nrecovery = 0\n", 2, "thresholds.recovery"},
       {"[thresholds]\nquiet_seconds = 0\n", 2, "thresholds.quiet_seconds"},
+      {"[thresholds]\nquiet_seconds = 0.5\n", 2,
+       "key 'thresholds.quiet_seconds': bad value '0.5': expected seconds >= "
+       "1"},
       {"[thresholds]\nwindow = nan\n", 2, "thresholds.window"},
       {"[input]\nduration = 0\n", 2, "input.duration"},
       {"[telemetry]\ngroup = \"a b\"\n", 2, "key 'telemetry.group'"},

@@ -44,6 +44,22 @@ Setter Seconds(double Thresholds::*field, const char* name) {
   };
 }
 
+// Watch evidence is kept per worker-second and merged after that second's
+// records: a watch-list incident that closed and reopened within one second
+// would lose the second's evidence lines.
+Setter QuietSeconds() {
+  return [](Options& o, const std::string& v) {
+    double d;
+    if (!absl::SimpleAtod(v, &d) || !(d >= 1) || d > 86400 * 365) {
+      return Bad("quiet-seconds", v,
+                 "expected seconds >= 1 (watch-list evidence is kept per "
+                 "second)");
+    }
+    o.thresholds.quiet_seconds = d;
+    return absl::OkStatus();
+  };
+}
+
 Setter Path(std::string Options::*field) {
   return [field](Options& o, const std::string& v) {
     o.*field = v;
@@ -168,8 +184,8 @@ const std::map<std::string, Spec>& Specs() {
        {true, Seconds(&Thresholds::recovery_seconds, "recovery"),
         "S       answered and failure-free this long closes (10)"}},
       {"quiet-seconds",
-       {true, Seconds(&Thresholds::quiet_seconds, "quiet-seconds"),
-        "S  no failure evidence this long closes (300)"}},
+       {true, QuietSeconds(),
+        "S  no failure evidence this long closes (300; at least 1)"}},
       {"progress",
        {false,
         [](Options& o, const std::string&) {

@@ -65,6 +65,24 @@ TEST(Options, ErrorsNameTheOption) {
   EXPECT_FALSE(o.ok());
 }
 
+// Watch evidence is merged per second: a quiet time under 1 s would lose
+// the evidence of an incident closed and reopened within one second.
+TEST(Options, QuietSecondsAtLeastOne) {
+  for (const char* v : {"0.5", "0.999", "0"}) {
+    SCOPED_TRACE(v);
+    absl::StatusOr<Options> o =
+        Parse({"--pcap", "a.pcap", "--quiet-seconds", v});
+    ASSERT_FALSE(o.ok());
+    const std::string m(o.status().message());
+    EXPECT_NE(m.find("--quiet-seconds"), std::string::npos) << m;
+    EXPECT_NE(m.find(">= 1"), std::string::npos) << m;
+  }
+  absl::StatusOr<Options> o =
+      Parse({"--pcap", "a.pcap", "--quiet-seconds", "1"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->thresholds.quiet_seconds, 1.0);
+}
+
 TEST(Options, ConfigFileThenCommandLine) {
   const std::string path = ::testing::TempDir() + "/edgecap_options_test.toml";
   {
