@@ -1,14 +1,13 @@
 #include "lib/capture/pcap_file.h"
 
-#include <fcntl.h>
 #include <pcap/pcap.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -20,10 +19,54 @@ namespace {
 // types edgecap decodes.
 constexpr uint32_t kMaxSnaplen = 262144;
 
-// Walks a classic pcap file's record headers. False wherever libpcap could
-// judge differently from a plain count (it then reads the file itself).
-bool WalkClassicPcap(const uint8_t* p, size_t size, Census* census) {
-  if (size < 24) return false;
+// Reads `fd` from `offset` on into `buf` until `want` bytes are there (or
+// the file ends); false on a read error.
+bool ReadAt(int fd, uint64_t offset, uint8_t* buf, size_t want, size_t* got) {
+  *got = 0;
+  while (*got < want) {
+    const ssize_t n =
+        pread(fd, buf + *got, want - *got, static_cast<off_t>(offset + *got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) break;
+    *got += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// Walks a classic pcap file's record headers through `fd` from offset 0. It
+// reads (pread, large chunks) rather than maps the file: a file cut while
+// the walk runs (log rotation) then ends the walk like any cut file, where a
+// mapping would raise SIGBUS. False wherever libpcap could judge differently
+// from a plain count (it then reads the file itself).
+bool WalkClassicPcap(int fd, Census* census) {
+  // Larger than any record libpcap accepts (kMaxSnaplen plus its header), so
+  // a record always fits once the buffer is refilled from its start.
+  constexpr size_t kChunk = size_t{1} << 20;
+  static_assert(kChunk >= 16 + kMaxSnaplen);
+  std::unique_ptr<uint8_t[]> buf(new uint8_t[kChunk]);
+  uint64_t buf_offset = 0;  // file offset of buf[0]
+  size_t len = 0;           // bytes in buf
+  size_t pos = 0;           // the next record header in buf
+  bool eof = false, error = false;
+  // At least `need` bytes at pos; false at the end of the file or on an
+  // error.
+  auto have = [&](size_t need) {
+    if (len - pos >= need) return true;
+    if (eof || error) return false;
+    std::memmove(buf.get(), buf.get() + pos, len - pos);
+    buf_offset += pos;
+    len -= pos;
+    pos = 0;
+    const size_t room = kChunk - len;
+    size_t got = 0;
+    error = !ReadAt(fd, buf_offset + len, buf.get() + len, room, &got);
+    eof = got < room;
+    len += got;
+    return len >= need;
+  };
+  if (!have(24)) return false;
+  const uint8_t* p = buf.get();
   uint32_t magic;
   std::memcpy(&magic, p, 4);
   bool swap;
@@ -51,39 +94,21 @@ bool WalkClassicPcap(const uint8_t* p, size_t size, Census* census) {
   const uint32_t snaplen = u32(p + 16);
   const uint32_t snapshot =
       snaplen == 0 || snaplen > kMaxSnaplen ? kMaxSnaplen : snaplen;
-  size_t off = 24;
+  pos = 24;
   uint64_t records = 0;
   uint32_t longest = 0;
-  while (off < size) {
-    if (size - off < 16) return false;
-    const uint32_t caplen = u32(p + off + 8);
-    if (caplen > snapshot || size - off - 16 < caplen) return false;
-    off += 16 + size_t{caplen};
+  while (have(1)) {
+    if (!have(16)) return false;
+    const uint32_t caplen = u32(buf.get() + pos + 8);
+    if (caplen > snapshot || !have(16 + size_t{caplen})) return false;
+    pos += 16 + size_t{caplen};
     ++records;
     longest = std::max(longest, caplen);
   }
+  if (error) return false;
   census->records = records;
   census->max_frame = longest;
   return true;
-}
-
-// The fast path of PcapFile::Count(); false: not a regular classic pcap.
-bool CountMapped(const std::string& path, Census* census) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  struct stat st {};
-  bool ok = false;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-    const size_t size = static_cast<size_t>(st.st_size);
-    void* map =
-        mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-    if (map != MAP_FAILED) {
-      ok = WalkClassicPcap(static_cast<const uint8_t*>(map), size, census);
-      munmap(map, size);
-    }
-  }
-  close(fd);
-  return ok;
 }
 
 }  // namespace
@@ -140,7 +165,11 @@ PcapFile::~PcapFile() {
 
 Census PcapFile::Count() {
   Census census;
-  if (!started_ && CountMapped(path_, &census)) {
+  // libpcap's own descriptor: the file it opened, whatever the path names
+  // now. pread leaves the position its stdio stream reads from untouched.
+  FILE* stream = handle_ != nullptr ? pcap_file(handle_) : nullptr;
+  if (!started_ && stream != nullptr &&
+      WalkClassicPcap(fileno(stream), &census)) {
     // As if Next() had read them all.
     pcap_close(handle_);
     handle_ = nullptr;
