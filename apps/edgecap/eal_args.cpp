@@ -37,6 +37,21 @@ std::vector<int> AllowedCpus() {
   return cpus;
 }
 
+namespace {
+
+// Warnings and errors only. DPDK's telemetry library warns "No legacy
+// callbacks, legacy socket not created" on every start (edgecap needs only
+// the v2 socket); it logs through the lib.telemetry type, which EAL
+// registers at the end of rte_eal_init with the first --log-level given
+// that matches it (saved levels are searched newest first and the last
+// match wins), hence before "*".
+void AppendQuietLogLevels(std::vector<std::string>* args) {
+  args->push_back("--log-level=lib.telemetry:error");
+  args->push_back("--log-level=*:warning");
+}
+
+}  // namespace
+
 std::vector<std::string> ShortcutEalArgs(const EalPlan& plan) {
   std::vector<std::string> args = {
       plan.argv0,
@@ -49,7 +64,7 @@ std::vector<std::string> ShortcutEalArgs(const EalPlan& plan) {
       // Ports are probed by edgecap itself (rte_dev_probe) so a failing vdev
       // gets its own message.
   };
-  if (!plan.verbose) args.push_back("--log-level=*:warning");
+  if (!plan.verbose) AppendQuietLogLevels(&args);
   return args;
 }
 
@@ -87,7 +102,7 @@ std::vector<std::string> PortEalArgs(const PortEalPlan& plan) {
   }
   // Only vdevs: probing no PCI device keeps EAL off the management NIC.
   if (!any_pci) args.push_back("--no-pci");
-  if (!plan.verbose) args.push_back("--log-level=*:warning");
+  if (!plan.verbose) AppendQuietLogLevels(&args);
   return args;
 }
 

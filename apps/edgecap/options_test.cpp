@@ -129,6 +129,21 @@ TEST(EalArgs, Shortcut) {
   EXPECT_TRUE(has("300"));
   EXPECT_TRUE(has("--file-prefix=edgecap-42"));
   EXPECT_TRUE(has("--lcores=(0-2)@(0,1)"));
+  // DPDK's telemetry warning ("No legacy callbacks...") silenced too: EAL
+  // gives the telemetry log type the first matching level, so it comes first.
+  const auto telemetry =
+      std::find(args.begin(), args.end(), "--log-level=lib.telemetry:error");
+  const auto all = std::find(args.begin(), args.end(), "--log-level=*:warning");
+  ASSERT_NE(telemetry, args.end());
+  ASSERT_NE(all, args.end());
+  EXPECT_LT(telemetry, all);
+  const std::vector<std::string> verbose = ShortcutEalArgs({.argv0 = "edgecap",
+                                                            .lcores = 1,
+                                                            .cpus = {0},
+                                                            .memory_mb = 300,
+                                                            .pid = 42,
+                                                            .verbose = true});
+  for (const std::string& a : verbose) EXPECT_EQ(a.find("--log-level"), a.npos);
 }
 
 }  // namespace
