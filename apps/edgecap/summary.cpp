@@ -71,17 +71,33 @@ absl::Status ReportRun(const Options& o, const RunFacts& f,
     // packet is accounted for once, here or in the port's own counters.
     std::printf(
         "workers: %u (%s dispatch); received %s; drops: imissed %s, rx_nombuf "
-        "%s, ierrors %s, ring-full %s, table evictions %s\n\n",
+        "%s, ierrors %s, ring-full %s, table evictions %s, watch-list hits "
+        "%s, watch-list evidence %s\n\n",
         f.workers, f.hardware_dispatch ? "hw" : "sw",
         Count(drops.ipackets).c_str(), Count(drops.imissed).c_str(),
         Count(drops.rx_nombuf).c_str(), Count(drops.ierrors).c_str(),
-        Count(f.ring_full).c_str(), Count(f.evictions).c_str());
+        Count(f.ring_full).c_str(), Count(f.evictions).c_str(),
+        Count(f.watchlist_dropped).c_str(),
+        Count(f.watchlist_evidence_dropped).c_str());
     std::fputs(report.c_str(), stdout);
   }
   if (f.evictions > 0) {
     std::fprintf(stderr,
                  "edgecap: warning: %s transactions evicted from full tables\n",
                  Count(f.evictions).c_str());
+  }
+  if (f.watchlist_dropped > 0) {
+    std::fprintf(stderr,
+                 "edgecap: warning: %s watch-list hits dropped (a worker's "
+                 "watch-list records for one second were full)\n",
+                 Count(f.watchlist_dropped).c_str());
+  }
+  if (f.watchlist_evidence_dropped > 0) {
+    std::fprintf(stderr,
+                 "edgecap: warning: %s watch-list hits kept no evidence line "
+                 "(more rule/server pairs in one worker-second than a worker "
+                 "keeps frames for)\n",
+                 Count(f.watchlist_evidence_dropped).c_str());
   }
   for (const pipeline::ShortRead& r : f.short_reads) {
     std::fprintf(stderr,

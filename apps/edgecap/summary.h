@@ -37,6 +37,10 @@ struct RunFacts {
   bool hardware_dispatch = true;
   pipeline::PortDrops drops;
   uint64_t ring_full = 0;
+  // incident::DetectorStats: watch-list hits the workers could not keep, and
+  // hits that got no evidence frames (watchlist_evidence_dropped).
+  uint64_t watchlist_dropped = 0;
+  uint64_t watchlist_evidence_dropped = 0;
   std::vector<pipeline::ShortRead> short_reads;
   std::string source;  // what the report says was read
 };

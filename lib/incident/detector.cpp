@@ -416,6 +416,7 @@ void Detector::ProcessSecond(int64_t s, int64_t now_ns) {
   watch_->CloseQuiet(now_ns, &emitted_);
   stats_.watchlist_opened = watch_->opened();
   stats_.watchlist_dropped = watch_->dropped();
+  stats_.watchlist_evidence_dropped = watch_->dropped_evidence();
   EvaluateServers(s, now_ns, touched);
   for (ServerState* st : touched) st->failed_now = false;
   const uint64_t storms_before = storms_->opened();

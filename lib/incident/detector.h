@@ -47,6 +47,9 @@ struct DetectorStats {
   uint64_t domains_tracked = 0;
   uint64_t watchlist_opened = 0;
   uint64_t watchlist_dropped = 0;  // hits the workers could not keep
+  // Hits that got no evidence frames: their (rule, server) was beyond the
+  // 64 keys a worker keeps frames for per second (flow/bucket.h).
+  uint64_t watchlist_evidence_dropped = 0;
   // Early opening (early.h): "opened" announcements (early opens, plus final
   // opens no early one announced, plus storms), early opens, those the final
   // buckets then opened too, and those they never did (not written).

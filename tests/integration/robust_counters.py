@@ -5,13 +5,26 @@
                                          stderr without --verbose (DPDK's
                                          own lines included); --verbose
                                          still shows DPDK's lines
+  robust_counters.py watchdrops EDGECAP GEN
+                                         a second with more watch-list hits
+                                         and (rule, server) pairs than a
+                                         worker keeps: both losses counted
+                                         exactly in /edgecap/stats, and
+                                         shown in the summary
 
 Every case prints ok/FAIL; the exit status is non-zero if any failed.
 """
+import json
 import os
+import re
+import shutil
+import signal
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 failures = 0
 
@@ -55,11 +68,98 @@ def stderr_cases(edgecap, gen):
               r.stderr[-500:])
 
 
+def query_frame(i, server):
+    """Ethernet/IPv4/UDP DNS query for evil.example A from 10.1.0.1 to
+    `server`:53 (IP checksum 0: edgecap does not check it)."""
+    qname = b'\x04evil\x07example\x00'
+    dns = struct.pack('!HHHHHH', i & 0xffff, 0x0100, 1, 0, 0, 0) + qname + \
+        struct.pack('!HH', 1, 1)
+    udp = struct.pack('!HHHH', 1024 + i % 60000, 53, 8 + len(dns), 0) + dns
+    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), i & 0xffff, 0,
+                     64, 17, 0, bytes([10, 1, 0, 1]), server) + udp
+    return b'\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00' + ip
+
+
+# lib/flow: a worker keeps at most 65,536 watch-list records (watch.h
+# kMaxWatchPerBucket) and evidence frames for at most 64 (rule, server) pairs
+# (bucket.h kMaxWatchKeysPerBucket) per second.
+MAX_RECORDS, MAX_KEYS = 65536, 64
+
+
+def watchdrops_cases(edgecap, gen):
+    servers, extra = 100, 500
+    total = MAX_RECORDS + extra
+    with tempfile.TemporaryDirectory() as d:
+        pcap = os.path.join(d, 'watch_flood.pcap')
+        with open(pcap, 'wb') as f:
+            f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+            for i in range(total):
+                # The first `servers` queries each to its own server, the
+                # rest to the first; all within one second.
+                server = bytes([10, 2, 0, i + 1]) if i < servers else \
+                    bytes([10, 2, 0, 1])
+                frame = query_frame(i, server)
+                f.write(struct.pack('<IIII', 1710000000, i, len(frame),
+                                    len(frame)) + frame)
+        rules = os.path.join(d, 'flood.domains')
+        with open(rules, 'w') as f:
+            f.write('# @list 7 label=flood\nevil.example\n')
+        prefix = f'edgecap-robust-{os.getpid()}'
+        sock = f'/var/run/dpdk/{prefix}/dpdk_telemetry.v2'
+        err = open(os.path.join(d, 'err'), 'w+')
+        proc = subprocess.Popen(
+            [edgecap, '--pcap', pcap, '--rules', rules, '--no-progress',
+             '--incidents', os.path.join(d, 'x.jsonl'), '--linger',
+             '--file-prefix', prefix],
+            stdout=subprocess.PIPE, stderr=err, text=True)
+        try:
+            deadline = time.time() + 120
+            stats = None
+            while time.time() < deadline and proc.poll() is None:
+                if os.path.exists(sock):
+                    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+                    s.connect(sock)
+                    max_len = json.loads(s.recv(1024).decode())[
+                        'max_output_len']
+                    s.send(b'/edgecap/stats')
+                    reply = json.loads(s.recv(max_len).decode())
+                    s.close()
+                    stats = reply['/edgecap/stats']
+                    if stats.get('input_done') == 1:
+                        break
+                time.sleep(0.1)
+            final = stats is not None and stats.get('input_done') == 1
+            check('telemetry: final stats', final, str(stats))
+            if final:
+                drops = stats['drops']
+                check('telemetry: watchlist_dropped = hits beyond the records '
+                      'a worker keeps per second',
+                      drops.get('watchlist_dropped') == extra, str(drops))
+                check('telemetry: watchlist_evidence_dropped = hits of the '
+                      'pairs beyond those a worker keeps frames for',
+                      drops.get('watchlist_evidence_dropped') ==
+                      servers - MAX_KEYS, str(drops))
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                out, _ = proc.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, _ = proc.communicate()
+            shutil.rmtree(os.path.dirname(sock), ignore_errors=True)
+        err.seek(0)
+        check('exit 0', proc.returncode == 0, err.read())
+        m = re.search(r'watch-list hits ([\d,]+), watch-list evidence ([\d,]+)\n',
+                      out)
+        check('summary: watch-list drops on the drops: line', m is not None,
+              out[:400])
+
+
 def main():
     if len(sys.argv) != 4:
         sys.exit(__doc__)
     mode, edgecap, gen = sys.argv[1:]
-    {'stderr': stderr_cases}[mode](edgecap, gen)
+    {'stderr': stderr_cases, 'watchdrops': watchdrops_cases}[mode](edgecap, gen)
     sys.exit(1 if failures else 0)
 
 
