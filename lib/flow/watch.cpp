@@ -66,10 +66,10 @@ void KeepWatchEvidence(Bucket* b, uint32_t rule_id, const ServerKey& server,
 
 void Worker::Watch(int64_t ts, const parse::Packet& p, parse::Bytes frame,
                    const ServerKey& server) {
-  parse::MaterializeQname(&dns_);
   WatchHit hits[kMaxWatchHits];
-  const int n = watcher_->Match(dns_.qname(), hits);
+  const int n = watcher_->Match(&dns_, hits);
   if (n <= 0) return;
+  parse::MaterializeQname(&dns_);  // the records keep the name
   stats_.watch_hits += static_cast<uint64_t>(n);
   Bucket* b = BucketAt(ts);
   for (int i = 0; i < n; ++i) {

@@ -23,7 +23,9 @@ constexpr int64_t kT0 = 1710422672LL * kS;
 // remembers every name it was asked about.
 class FakeWatcher : public QueryWatcher {
  public:
-  int Match(std::string_view qname, WatchHit* hits) override {
+  int Match(parse::DnsMessage* query, WatchHit* hits) override {
+    parse::MaterializeQname(query);
+    const std::string_view qname = query->qname();
     seen.emplace_back(qname);
     int n = 0;
     if (qname.ends_with("bad.example")) hits[n++] = {7, "bad things", "high"};

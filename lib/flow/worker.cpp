@@ -530,25 +530,13 @@ void Worker::Process(int64_t ts, const parse::Packet& p, parse::Bytes frame) {
 
 void Worker::OnDns(int64_t ts, const parse::Packet& p, parse::Bytes frame,
                    bool tcp) {
-  // The name's text is written only for what keeps it: every new query's
-  // when there is a watch list (in the same pass that reads the name: a
-  // second pass right before the match cost more, and the hash of freshly
-  // written text stalls on store forwarding), else only NXDOMAIN and
-  // failure records (MaterializeQname() there).
-  const parse::Bytes m = p.payload;
-  const size_t flags_at = tcp ? 4 : 2;
-  const bool text = watcher_ != nullptr && m.size() > flags_at &&
-                    !(m[flags_at] & 0x80);  // QR clear: a query
+  // The name's text is written only for what keeps it (NXDOMAIN, failure
+  // and watch-list records, and names the watch list has not seen before):
+  // MaterializeQname() there.
   if (tcp) {
-    if (text) {
-      parse::DecodeDnsTcp(m, parse::DnsDepth::kQuestion, &dns_);
-    } else {
-      parse::DecodeDnsTcpQuestion(m, &dns_);
-    }
-  } else if (text) {
-    parse::DecodeDns(m, parse::DnsDepth::kQuestion, &dns_);
+    parse::DecodeDnsTcpQuestion(p.payload, &dns_);
   } else {
-    parse::DecodeDnsQuestion(m, &dns_);
+    parse::DecodeDnsQuestion(p.payload, &dns_);
   }
   if (!dns_.has_question || dns_.header.opcode() != 0) {
     ++stats_.dns_undecodable;
@@ -557,6 +545,7 @@ void Worker::OnDns(int64_t ts, const parse::Packet& p, parse::Bytes frame,
   if (dns_.header.qr()) {
     OnResponse(ts, p, frame, tcp);
   } else {
+    if (watcher_ != nullptr) watcher_->Prefetch(dns_.name_hash);
     OnQuery(ts, p, frame, tcp);
   }
 }

@@ -3,6 +3,7 @@
 #include <array>
 #include <bit>
 #include <cstring>
+#include <random>
 
 namespace edgecap::parse {
 namespace {
@@ -113,6 +114,14 @@ inline uint64_t Mix(uint64_t a, uint64_t b) {
   return static_cast<uint64_t>(p) ^ static_cast<uint64_t>(p >> 64);
 }
 
+// Drawn once per process: name_hash keys the watch-list verdict cache, which
+// trusts the hash alone, so nobody may choose names that collide (with fixed
+// constants two names differing in one word could be made equal).
+const uint64_t kNameSeed = [] {
+  std::random_device r;
+  return uint64_t{r()} << 32 ^ r();
+}();
+
 // Hash of a name's wire labels (length octets and case-folded bytes, ending
 // at the root octet), eight bytes per multiply. Two names have equal label
 // sequences exactly when their dotted lowercase texts are equal, so this
@@ -121,7 +130,7 @@ inline uint64_t Mix(uint64_t a, uint64_t b) {
 // partial word is loaded whole, ending at p + n, and shifted, because a
 // short memcpy there costs a call and a store-forwarding stall.
 inline uint64_t HashLabels(const uint8_t* p, size_t n) {
-  uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+  uint64_t h = kNameSeed ^ n;
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     uint64_t x;

@@ -78,7 +78,8 @@ struct DnsMessage {
   // Set by DecodeDnsQuestion*: qname_text is not written yet.
   bool qname_pending = false;
   // Of the first question's wire labels, case-folded: equal for names whose
-  // text is equal (and, but for collisions, only for them).
+  // text is equal (and, but for collisions, only for them). Seeded per
+  // process: not comparable across processes.
   uint64_t name_hash = 0;
   // name_hash with qtype and qclass.
   uint64_t question_hash = 0;

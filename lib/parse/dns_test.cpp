@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -499,6 +500,54 @@ TEST(DecodeDnsQuestionTest, HashFollowsTheText) {
   Wire flat = DnsHeaderBytes(1, 0x0100, 1, 0, 0x0161, 0x0000);
   Append(flat, Wire{2, 'y', 'y', 1, 'a', 0, 0, 1, 0, 1});
   EXPECT_EQ(hash(back), hash(flat));
+}
+
+// With fixed constants a name can be made to collide with another of its
+// length: each 8-byte word is XORed in before a multiply, so the second word
+// can cancel what the first changed. name_hash keys the watch-list verdict
+// cache, where such a pair would let a listed name pass as a cached unlisted
+// one; with the per-process seed there is nothing to compute the word from.
+TEST(DecodeDnsQuestionTest, NameHashCannotBeSteeredIntoACollision) {
+  auto mix = [](uint64_t a, uint64_t b) {
+    const unsigned __int128 p = static_cast<unsigned __int128>(a) * b;
+    return static_cast<uint64_t>(p) ^ static_cast<uint64_t>(p >> 64);
+  };
+  auto word = [](const uint8_t* p) {
+    uint64_t x;
+    std::memcpy(&x, p, 8);
+    return x;
+  };
+  auto name_hash = [](const Wire& name) {
+    Wire q = QueryWithName(name);
+    Append(q, Wire{0, 1, 0, 1});
+    DnsMessage m;
+    EXPECT_EQ(DecodeDnsQuestion(Bytes(q.data(), q.size()), &m), Anomaly::kNone);
+    return m.name_hash;
+  };
+  // The hash as it was without a seed, for a 17-octet wire name: start
+  // value, then words 0..7 and 8..15 (the root octet comes after).
+  constexpr uint64_t kUnseeded = 0x9e3779b97f4a7c15ull ^ 17;
+  constexpr uint64_t kWordMultiplier = 0xbf58476d1ce4e5b9ull;
+  Wire a(17, 'a');
+  a[0] = 15;
+  a[16] = 0;
+  int pairs = 0;
+  for (uint8_t c = 'b'; c <= 'z'; ++c) {
+    Wire b = a;
+    b[1] = c;
+    const uint64_t cancel = word(&a[8]) ^
+                            mix(kUnseeded ^ word(&a[0]), kWordMultiplier) ^
+                            mix(kUnseeded ^ word(&b[0]), kWordMultiplier);
+    std::memcpy(&b[8], &cancel, 8);
+    // Case folding must leave the word as it is: no 'A'..'Z' in it.
+    if (std::any_of(b.begin() + 8, b.begin() + 16,
+                    [](uint8_t x) { return x >= 'A' && x <= 'Z'; })) {
+      continue;
+    }
+    ++pairs;
+    EXPECT_NE(name_hash(a), name_hash(b)) << "second byte " << c;
+  }
+  EXPECT_GT(pairs, 5);
 }
 
 TEST(DecodeDnsQuestionTest, TcpLazyMatchesFull) {

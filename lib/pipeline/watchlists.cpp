@@ -7,11 +7,15 @@
 
 namespace edgecap::pipeline {
 
-int RuleWatcher::Match(std::string_view qname, flow::WatchHit* hits) {
-  const rules::Verdict& v = worker_->Match(qname);
+int RuleWatcher::Match(parse::DnsMessage* query, flow::WatchHit* hits) {
+  const rules::Verdict* v = worker_->MatchCached(query->name_hash);
+  if (v == nullptr) {
+    parse::MaterializeQname(query);
+    v = &worker_->Match(query->qname(), query->name_hash);
+  }
   int n = 0;
-  for (; n < v.count && n < flow::kMaxWatchHits; ++n) {
-    const rules::Rule& r = worker_->rule(v.rule[n]);
+  for (; n < v->count && n < flow::kMaxWatchHits; ++n) {
+    const rules::Rule& r = worker_->rule(v->rule[n]);
     hits[n] = {r.id, r.label, rules::SeverityName(r.severity)};
   }
   return n;
@@ -92,6 +96,16 @@ Watchlists::Json Watchlists::SummaryLocked() {
   j["reloads"] = reloads_;
   j["reload_failures"] = reload_failures_;
   j["last_reload_error"] = last_error_;
+  // Queries matched, and how many of them the workers' verdict caches
+  // answered (the rest ran through the database).
+  uint64_t matches = 0, cache_hits = 0;
+  for (const auto& w : watchers_) {
+    const rules::RuleWorker::Stats s = w->rule_worker().stats();
+    matches += s.matches;
+    cache_hits += s.cache_hits;
+  }
+  j["matches"] = matches;
+  j["cache_hits"] = cache_hits;
   j["hits"] = total;
   j["rules_with_hits"] = with_hits;
   // The busiest rules first, by rule ID; at most kMaxListedRules.

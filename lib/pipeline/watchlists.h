@@ -36,7 +36,12 @@ class RuleWatcher : public flow::QueryWatcher {
  public:
   explicit RuleWatcher(std::unique_ptr<rules::RuleWorker> worker)
       : worker_(std::move(worker)) {}
-  int Match(std::string_view qname, flow::WatchHit* hits) override;
+  // The verdict cache first, keyed by the wire name hash; the name text is
+  // written only for names it does not know.
+  int Match(parse::DnsMessage* query, flow::WatchHit* hits) override;
+  void Prefetch(uint64_t name_hash) const override {
+    worker_->Prefetch(name_hash);
+  }
   void Quiesce() override { worker_->Quiesce(); }
   void Offline() override { worker_->Offline(); }
   const rules::RuleWorker& rule_worker() const { return *worker_; }

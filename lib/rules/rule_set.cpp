@@ -226,18 +226,24 @@ const Verdict& RuleWorker::Match(std::string_view qname) {
   return Match(qname, cache_.empty() ? 0 : absl::HashOf(qname));
 }
 
+const Verdict* RuleWorker::MatchCached(uint64_t name_hash) {
+  if (cache_.empty()) return nullptr;
+  const CacheEntry& e = cache_[name_hash & cache_mask_];
+  if (e.hash != name_hash || e.generation != gen_->number) return nullptr;
+  Bump(&matches_);
+  Bump(&cache_hits_);
+  verdict_.count = e.count;
+  verdict_.truncated = false;
+  for (int i = 0; i < e.count; ++i) verdict_.rule[i] = e.rule[i];
+  Count();
+  return &verdict_;
+}
+
 const Verdict& RuleWorker::Match(std::string_view qname, uint64_t name_hash) {
+  if (const Verdict* v = MatchCached(name_hash)) return *v;
   Bump(&matches_);
   if (!cache_.empty()) {
     CacheEntry& e = cache_[name_hash & cache_mask_];
-    if (e.hash == name_hash && e.generation == gen_->number) {
-      Bump(&cache_hits_);
-      verdict_.count = e.count;
-      verdict_.truncated = false;
-      for (int i = 0; i < e.count; ++i) verdict_.rule[i] = e.rule[i];
-      Count();
-      return verdict_;
-    }
     gen_->db->Match(qname, scratch_, &verdict_);
     if (!verdict_.truncated) {
       e.hash = name_hash;

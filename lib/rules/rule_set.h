@@ -80,8 +80,11 @@ class RuleSet {
   // A worker's handle for slot `index` (0 <= index < max_workers, one handle
   // per slot at a time). `cache_entries` is rounded up to a power of two;
   // 0 disables the verdict cache. Allocates: call it before the fast path.
+  // The default, 2 MB of entries, holds the ~19k names of the bench mix
+  // (edgecap-gen mix, 1M packets): one pass answers 87% of its queries from
+  // the cache (4096 entries: 32%).
   absl::StatusOr<std::unique_ptr<RuleWorker>> NewWorker(
-      int index, size_t cache_entries = 4096);
+      int index, size_t cache_entries = 65536);
 
   int max_workers() const { return max_workers_; }
   uint32_t generation() const;
@@ -152,6 +155,15 @@ class RuleWorker {
   // one (a per-process seeded hash, so nobody can aim collisions at it).
   const Verdict& Match(std::string_view qname, uint64_t name_hash);
   const Verdict& Match(std::string_view qname);
+  // The verdict cache alone: the verdict of the name `name_hash` stands for
+  // (as Match() keys it), counted like Match(), or null when the cache does
+  // not have it for the current rules; then call Match(qname, name_hash).
+  // A caller whose text is not written yet writes it only on a miss.
+  const Verdict* MatchCached(uint64_t name_hash);
+  // Starts loading the cache line MatchCached(name_hash) will read.
+  void Prefetch(uint64_t name_hash) const {
+    if (!cache_.empty()) __builtin_prefetch(&cache_[name_hash & cache_mask_]);
+  }
 
   // Valid until the next Quiesce().
   const Rule& rule(uint32_t index) const { return gen_->db->rule(index); }

@@ -147,6 +147,35 @@ TEST(RuleSet, VerdictCacheIsInvalidatedBySwap) {
   EXPECT_EQ(set.HitsForId(1), 2u);
 }
 
+// MatchCached answers from what Match stored under the same hash, for the
+// current rules only, and counts like Match.
+TEST(RuleSet, MatchCachedAnswersWhatMatchStored) {
+  RuleSet set(1);
+  std::vector<std::string> a = {Write("mc.domains", "# @list 3\nx.example\n")};
+  std::vector<std::string> b = {Write("md.domains", "# @list 4\nz.example\n")};
+  ASSERT_TRUE(set.LoadFiles(a).ok());
+  auto w = *set.NewWorker(0, 64);
+  constexpr uint64_t kX = 0x1234, kY = 0x5678;
+  EXPECT_EQ(w->MatchCached(kX), nullptr);
+  EXPECT_EQ(w->Match("x.example", kX).count, 1);
+  EXPECT_EQ(w->Match("y.example", kY).count, 0);
+  const Verdict* v = w->MatchCached(kX);
+  ASSERT_NE(v, nullptr);
+  ASSERT_EQ(v->count, 1);
+  EXPECT_EQ(w->rule(v->rule[0]).id, 3u);
+  v = w->MatchCached(kY);
+  ASSERT_NE(v, nullptr);
+  EXPECT_EQ(v->count, 0);
+  EXPECT_EQ(w->MatchCached(kX + 64), nullptr);  // same slot, other name
+  EXPECT_EQ(w->stats().matches, 4u);
+  EXPECT_EQ(w->stats().cache_hits, 2u);
+  EXPECT_EQ(set.HitsForId(3), 2u);
+  ASSERT_TRUE(set.LoadFiles(b).ok());
+  w->Quiesce();
+  EXPECT_EQ(w->MatchCached(kX), nullptr);
+  EXPECT_EQ(w->MatchCached(kY), nullptr);
+}
+
 // Workers match a fixed mix of names, quiescing between bursts, while the
 // control thread keeps swapping between two rule sets that give the same
 // answers through different rules (a list in one, a regex in the other), and
