@@ -173,8 +173,13 @@ uint64_t HashName(const uint8_t* m, size_t start, size_t end, bool pointers) {
 // compression pointers. A pointer must point before itself (RFC 1035: "a
 // prior occurrence"); a loop made of labels and backward pointers ends at the
 // hop limit (or at the 255-octet limit, whichever comes first).
-Anomaly ReadQname(const uint8_t* m, size_t size, size_t pos, bool text,
-                  DnsMessage* out, size_t* next) {
+// A template on `kText`: with the text writer in the same loop the compiler
+// ran out of registers and kept the walk's position and bounds in vector
+// registers and on the stack, adding ~6 cycles to every label of the walk
+// that only hashes (perf annotate of the replay).
+template <bool kText>
+Anomaly ReadQname(const uint8_t* m, size_t size, size_t pos, DnsMessage* out,
+                  size_t* next) {
   char* const text_start = out->qname_text;
   char* o = text_start;
   const size_t start = pos;
@@ -208,13 +213,13 @@ Anomaly ReadQname(const uint8_t* m, size_t size, size_t pos, bool text,
     wire += 1 + len;
     if (wire > kMaxNameLength) return Anomaly::kDnsNameTooLong;
     if (pos + 1 + len > size) return Anomaly::kDnsTruncatedQuestion;
-    if (text) {
+    if constexpr (kText) {
       if (o != text_start) *o++ = '.';
       o = AppendLabel(m, m + pos + 1, len, o);
     }
     pos += 1 + len;
   }
-  if (text) {
+  if constexpr (kText) {
     if (o == text_start) *o++ = '.';
     *o = '\0';
     out->qname_length = static_cast<uint16_t>(o - text_start);
@@ -299,7 +304,8 @@ Anomaly Decode(const uint8_t* m, size_t size, DnsDepth depth, bool partial,
   if (depth == DnsDepth::kHeader) return Anomaly::kNone;
   size_t pos = kHeaderSize;
   if (h.qdcount > 0) {
-    const Anomaly a = ReadQname(m, size, pos, text, out, &pos);
+    const Anomaly a = text ? ReadQname<true>(m, size, pos, out, &pos)
+                           : ReadQname<false>(m, size, pos, out, &pos);
     if (a != Anomaly::kNone) {
       out->qname_text[0] = '\0';  // no half names: qname() stays ""
       out->qname_length = 0;
@@ -423,7 +429,7 @@ void MaterializeQname(DnsMessage* m) {
   m->qname_pending = false;
   size_t next;
   // Read once already without error: the same walk cannot fail now.
-  ReadQname(m->wire, m->wire_size, kHeaderSize, /*text=*/true, m, &next);
+  ReadQname<true>(m->wire, m->wire_size, kHeaderSize, m, &next);
 }
 
 }  // namespace edgecap::parse
