@@ -219,7 +219,10 @@ absl::Status RunAppliance(const Options& o, const Plan& plan,
     facts.dns_transactions += e->worker().stats().dns_queries;
     facts.evictions += e->worker().stats().evictions;
   }
-  facts.servers = stats.detector().stats().servers_tracked;
+  const incident::DetectorStats& detected = stats.detector().stats();
+  facts.servers = detected.servers_tracked;
+  facts.watchlist_dropped = detected.watchlist_dropped;
+  facts.watchlist_evidence_dropped = detected.watchlist_evidence_dropped;
   facts.workers = plan.workers;
   facts.hardware_dispatch = plan.hardware;
   // Drops are never silent.

@@ -153,6 +153,11 @@ def watchdrops_cases(edgecap, gen):
                       out)
         check('summary: watch-list drops on the drops: line', m is not None,
               out[:400])
+        check('summary: the same counts as telemetry',
+              m is not None and final and
+              int(m.group(1).replace(',', '')) == extra and
+              int(m.group(2).replace(',', '')) == servers - MAX_KEYS,
+              out[:400])
 
 
 def main():
