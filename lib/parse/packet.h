@@ -14,6 +14,7 @@
 #define EDGECAP_LIB_PARSE_PACKET_H_
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -41,8 +42,16 @@ struct IpAddress {
   uint8_t version = 0;              // 4 or 6; 0 when unset
 
   static IpAddress V4(const uint8_t* b) {
+    // Widened in a register and stored whole: four bytes copied into the
+    // zeroed array made GCC build it on the stack and reload it as one
+    // 16-byte word, a failed store forward on every IPv4 address decoded
+    // (~80% of ParseIpv4's time in the replay profile).
+    static_assert(std::endian::native == std::endian::little);
+    uint32_t v4;
+    std::memcpy(&v4, b, 4);
+    const unsigned __int128 wide = v4;  // b[0..3], then zeros
     IpAddress a;
-    std::memcpy(a.bytes.data(), b, 4);
+    std::memcpy(a.bytes.data(), &wide, 16);
     a.version = 4;
     return a;
   }
