@@ -67,9 +67,9 @@ void KeepWatchEvidence(Bucket* b, uint32_t rule_id, const ServerKey& server,
 void Worker::Watch(int64_t ts, const parse::Packet& p, parse::Bytes frame,
                    const ServerKey& server) {
   WatchHit hits[kMaxWatchHits];
-  const int n = watcher_->Match(&dns_, hits);
+  const int n = watcher_->Match(dns_, hits);
   if (n <= 0) return;
-  parse::MaterializeQname(&dns_);  // the records keep the name
+  parse::MaterializeQname(dns_);  // the records keep the name
   stats_.watch_hits += static_cast<uint64_t>(n);
   Bucket* b = BucketAt(ts);
   for (int i = 0; i < n; ++i) {
@@ -82,12 +82,12 @@ void Worker::Watch(int64_t ts, const parse::Packet& p, parse::Bytes frame,
     r.server = server;
     r.client = p.ip.src;
     r.client_port = p.ports.src;
-    r.txid = dns_.header.id;
+    r.txid = dns_->header.id;
     r.rule_id = hits[i].rule_id;
-    r.qtype = dns_.qtype;
+    r.qtype = dns_->qtype;
     r.query_ns = ts;
-    r.qname_offset = Append(b, dns_.qname());
-    r.qname_length = dns_.qname_length;
+    r.qname_offset = Append(b, dns_->qname());
+    r.qname_length = dns_->qname_length;
     r.label_offset = Append(b, hits[i].label);
     r.label_length = static_cast<uint32_t>(hits[i].label.size());
     r.severity_offset = Append(b, hits[i].severity);

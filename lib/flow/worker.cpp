@@ -534,18 +534,20 @@ void Worker::OnDns(int64_t ts, const parse::Packet& p, parse::Bytes frame,
   // and watch-list records, and names the watch list has not seen before):
   // MaterializeQname() there.
   if (tcp) {
-    parse::DecodeDnsTcpQuestion(p.payload, &dns_);
-  } else {
-    parse::DecodeDnsQuestion(p.payload, &dns_);
+    parse::DecodeDnsTcpQuestion(p.payload, dns_);
+  } else if (!predecoded_) {
+    parse::DecodeDnsQuestion(p.payload, dns_);
+    if (watcher_ != nullptr && !dns_->header.qr()) {
+      watcher_->Prefetch(dns_->name_hash);
+    }
   }
-  if (!dns_.has_question || dns_.header.opcode() != 0) {
+  if (!dns_->has_question || dns_->header.opcode() != 0) {
     ++stats_.dns_undecodable;
     return;
   }
-  if (dns_.header.qr()) {
+  if (dns_->header.qr()) {
     OnResponse(ts, p, frame, tcp);
   } else {
-    if (watcher_ != nullptr) watcher_->Prefetch(dns_.name_hash);
     OnQuery(ts, p, frame, tcp);
   }
 }
@@ -583,6 +585,13 @@ uint64_t Worker::PrefetchHash(const parse::Packet& p, bool* valid) const {
   return h;
 }
 
+void Worker::Predecode(const parse::Packet& p, parse::DnsMessage* m) const {
+  parse::DecodeDnsQuestion(p.payload, m);
+  if (watcher_ != nullptr && m->has_question && !m->header.qr()) {
+    watcher_->Prefetch(m->name_hash);
+  }
+}
+
 void Worker::Prefetch(const parse::Packet& p) const {
   bool valid;
   PrefetchHash(p, &valid);
@@ -596,7 +605,7 @@ void Worker::ProcessBurst(const int64_t* ts, const parse::Packet* packets,
   // otherwise waits for the entry's miss (~60% of its time); a stage 2
   // right after stage 1 waits for the index line instead.
   constexpr size_t kChunk = 64;
-  constexpr size_t kAhead = 4;
+  constexpr size_t kAhead = kDecodeAhead;
   uint64_t hashes[kChunk];
   bool valid[kChunk];
   for (size_t base = 0; base < n; base += kChunk) {
@@ -612,18 +621,25 @@ void Worker::ProcessBurst(const int64_t* ts, const parse::Packet* packets,
       }
     }
     for (size_t i = 0; i < std::min(m, kAhead); ++i) {
-      if (valid[i]) table_->PrefetchEntry(hashes[i]);
+      if (valid[i]) {
+        table_->PrefetchEntry(hashes[i]);
+        Predecode(p[i], &decoded_[i % kDecodeSlots]);
+      }
     }
     for (size_t i = 0; i < m; ++i) {
-      if (i + kAhead < m && valid[i + kAhead]) {
-        table_->PrefetchEntry(hashes[i + kAhead]);
+      if (const size_t j = i + kAhead; j < m && valid[j]) {
+        table_->PrefetchEntry(hashes[j]);
+        Predecode(p[j], &decoded_[j % kDecodeSlots]);
       }
       hint_hash_ = hashes[i];
       hint_valid_ = valid[i];
+      dns_ = &decoded_[i % kDecodeSlots];
+      predecoded_ = valid[i];
       Process(ts[base + i], p[i], frames[base + i]);
     }
   }
   hint_valid_ = false;
+  predecoded_ = false;
 }
 
 // A full table evicts its oldest entry: counted, and against its server
@@ -650,9 +666,9 @@ void Worker::OnQuery(int64_t ts, const parse::Packet& p, parse::Bytes frame,
                      bool tcp) {
   ++stats_.dns_queries;
   const TxKey k = MakeKey(p.ip.src, p.ip.dst, p.ports.src, p.ports.dst,
-                          dns_.header.id, tcp);
+                          dns_->header.id, tcp);
   const uint64_t h = hint_valid_ && !tcp ? hint_hash_ : k.Hash();
-  const uint32_t qh = QuestionHash(dns_);
+  const uint32_t qh = QuestionHash(*dns_);
   if (TxEntry* e = table_->Find(k, h)) {
     if (e->state == TxState::kPending && Expired(*e, ts)) TimeOut(*e);
     if (e->state == TxState::kPending) {
@@ -692,7 +708,7 @@ void Worker::OnResponse(int64_t ts, const parse::Packet& p, parse::Bytes frame,
                         bool tcp) {
   ++stats_.dns_responses;
   const TxKey k = MakeKey(p.ip.dst, p.ip.src, p.ports.dst, p.ports.src,
-                          dns_.header.id, tcp);
+                          dns_->header.id, tcp);
   TxEntry* e = table_->Find(k, hint_valid_ && !tcp ? hint_hash_ : k.Hash());
   if (e == nullptr) {
     ++stats_.unmatched_responses;
@@ -706,20 +722,20 @@ void Worker::OnResponse(int64_t ts, const parse::Packet& p, parse::Bytes frame,
   Bucket* b = BucketAt(e->first_ns);
   const ServerKey server = ServerOf(*e);
   ServerCounters* c = CountersFor(b, server);
-  if (e->qhash != QuestionHash(dns_)) {
+  if (e->qhash != QuestionHash(*dns_)) {
     ++stats_.mismatched_responses;
     if (c != nullptr) ++c->mismatched_responses;
     return;
   }
-  const uint8_t rcode = dns_.header.rcode();
+  const uint8_t rcode = dns_->header.rcode();
   if (c != nullptr) ++c->rcodes[rcode];
   if (rcode == parse::kRcodeServFail || rcode == parse::kRcodeRefused) {
-    parse::MaterializeQname(&dns_);
+    parse::MaterializeQname(dns_);
     FailInfo f{
         rcode == parse::kRcodeServFail ? Fail::kServfail : Fail::kRefused,
         ts,
         {},
-        &dns_,
+        dns_,
         ts,
         frame};
     RecordFailureIn(b, c, server, ClientOf(*e), e->client_port, e->txid,
@@ -733,16 +749,16 @@ void Worker::OnResponse(int64_t ts, const parse::Packet& p, parse::Bytes frame,
     if (rcode == parse::kRcodeNxDomain) {
       ++c->nxdomain;
       if (b->nxdomains.size() < config_.max_nxdomains_per_bucket) {
-        parse::MaterializeQname(&dns_);
+        parse::MaterializeQname(dns_);
         NxRecord r;
         r.server = server;
         r.client = ClientOf(*e);
-        r.qtype = dns_.qtype;
+        r.qtype = dns_->qtype;
         r.query_ns = e->first_ns;
         r.answer_ns = ts;
         r.qname_offset = static_cast<uint32_t>(b->names.size());
-        r.qname_length = dns_.qname_length;
-        b->names.append(dns_.qname_text, dns_.qname_length);
+        r.qname_length = dns_->qname_length;
+        b->names.append(dns_->qname_text, dns_->qname_length);
         b->nxdomains.push_back(r);
       } else {
         ++b->dropped_nxdomains;
@@ -814,14 +830,14 @@ void Worker::OnIcmpError(int64_t ts, const parse::Packet& p,
   if (tcp) {
     k.flags |= kTxSyn;
   } else if (q.inner_payload.size() >= 12) {
-    parse::DecodeDns(q.inner_payload, parse::DnsDepth::kQuestion, &dns_);
-    if (dns_.header.qr()) {
+    parse::DecodeDns(q.inner_payload, parse::DnsDepth::kQuestion, dns_);
+    if (dns_->header.qr()) {
       ++stats_.icmp_quoting_responses;
       return;
     }
-    k.txid = dns_.header.id;
+    k.txid = dns_->header.id;
     have_key = true;
-    if (dns_.has_question) question = &dns_;
+    if (dns_->has_question) question = dns_;
   }
   if (!have_key) {
     Stashed& s = StashSlot(k);

@@ -88,6 +88,8 @@ class Worker {
  public:
   static absl::StatusOr<std::unique_ptr<Worker>> Create(
       const WorkerConfig& config, int id);
+  Worker(const Worker&) = delete;  // dns_ points into the object
+  Worker& operator=(const Worker&) = delete;
 
   // One decoded packet (DecodeFrame result) and its raw frame. Packet times
   // should not go backwards much; a packet older than an already published
@@ -249,7 +251,18 @@ class Worker {
   int64_t cached_hi_ns_ = INT64_MIN;
   std::vector<std::unique_ptr<Bucket>> free_;
 
-  parse::DnsMessage dns_;      // the packet's message
+  // The packet's message: one of `decoded_`. ProcessBurst decodes the DNS
+  // question of a UDP packet kDecodeAhead packets before processing it (as
+  // far ahead as it prefetches table entries), so that the watch list's
+  // verdict-cache line loads meanwhile; in between the message waits in its
+  // slot (packet index % kDecodeSlots).
+  static constexpr size_t kDecodeAhead = 4;
+  static constexpr size_t kDecodeSlots = 8;
+  static_assert(kDecodeAhead < kDecodeSlots);
+  parse::DnsMessage decoded_[kDecodeSlots];
+  parse::DnsMessage* dns_ = &decoded_[0];
+  bool predecoded_ = false;  // *dns_ holds the current packet's question
+  void Predecode(const parse::Packet& p, parse::DnsMessage* m) const;
   parse::DnsMessage scratch_;  // a stored query re-decoded for a failure
   WorkerStats stats_;
   // ProcessBurst: the UDP DNS key hash of the packet being processed, from
