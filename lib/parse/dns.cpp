@@ -130,7 +130,10 @@ const uint64_t kNameSeed = [] {
 // partial word is loaded whole, ending at p + n, and shifted, because a
 // short memcpy there costs a call and a store-forwarding stall.
 inline uint64_t HashLabels(const uint8_t* p, size_t n) {
-  uint64_t h = kNameSeed ^ n;
+  // The length goes through a multiply before the bytes are mixed in: XORed
+  // straight into the first word it could cancel against the first label's
+  // length octet ("wpad" and "wpad\000" hashed alike).
+  uint64_t h = Mix(kNameSeed ^ n, 0x9e3779b97f4a7c15ull);
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     uint64_t x;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -500,6 +501,55 @@ TEST(DecodeDnsQuestionTest, HashFollowsTheText) {
   Wire flat = DnsHeaderBytes(1, 0x0100, 1, 0, 0x0161, 0x0000);
   Append(flat, Wire{2, 'y', 'y', 1, 'a', 0, 0, 1, 0, 1});
   EXPECT_EQ(hash(back), hash(flat));
+}
+
+// Equal hash exactly when equal text, over names made to be near each other:
+// a small alphabet (case pairs, NUL, '.', '\\', a byte >= 0x80), 1-3 labels
+// of 1-10 bytes, so that the same text comes up in many spellings and
+// different texts differ by as little as a trailing NUL ("wpad" and
+// "wpad\000" once hashed alike: the name length cancelled the label length).
+TEST(DecodeDnsQuestionTest, NameHashEqualExactlyWhenTextEqual) {
+  const std::vector<Wire> near = {
+      {4, 'w', 'p', 'a', 'd', 0},
+      {5, 'w', 'p', 'a', 'd', 0, 0},
+      {9, 'l', 'o', 'c', 'a', 'l', 'h', 'o', 's', 't', 0},
+      {13, 'l', 'o', 'c', 'a', 'l', 'h', 'o', 's', 't', 0, 0, 0, 0, 0}};
+  std::mt19937 rng(7);
+  const uint8_t alphabet[] = {'a', 'A', 'b', 'B', 0, '.', '\\', 0xe1};
+  std::vector<Wire> names = near;
+  for (int i = 0; i < 20000; ++i) {
+    Wire name;
+    const int labels = 1 + static_cast<int>(rng() % 3);
+    for (int l = 0; l < labels; ++l) {
+      const int len = 1 + static_cast<int>(rng() % 10);
+      name.push_back(static_cast<uint8_t>(len));
+      for (int k = 0; k < len; ++k) name.push_back(alphabet[rng() % 8]);
+    }
+    name.push_back(0);
+    names.push_back(name);
+  }
+  std::map<std::string, uint64_t> hash_of_text;
+  std::map<uint64_t, std::string> text_of_hash;
+  int spellings = 0;
+  for (const Wire& name : names) {
+    Wire q = QueryWithName(name);
+    Append(q, Wire{0, 1, 0, 1});
+    DnsMessage m;
+    ASSERT_EQ(DecodeDnsQuestion(Bytes(q.data(), q.size()), &m), Anomaly::kNone);
+    MaterializeQname(&m);
+    const std::string text(m.qname());
+    const auto [t, new_text] = hash_of_text.emplace(text, m.name_hash);
+    if (!new_text) {
+      ++spellings;
+      EXPECT_EQ(t->second, m.name_hash) << text;
+    }
+    const auto [h, new_hash] = text_of_hash.emplace(m.name_hash, text);
+    if (!new_hash) {
+      EXPECT_EQ(h->second, text) << "same hash";
+    }
+  }
+  EXPECT_GT(spellings, 500);  // the test saw equal texts spelled apart
+  EXPECT_GT(hash_of_text.size(), 10000u);
 }
 
 // With fixed constants a name can be made to collide with another of its
