@@ -1,11 +1,13 @@
 #include "lib/flow/worker.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "gtest/gtest.h"
 #include "lib/flow/test_frames.h"
 
@@ -344,9 +346,21 @@ TEST_F(WorkerTest, BucketsArePublishedAfterTheHold) {
   worker_->Recycle(std::move(b));
 }
 
-// ProcessBurst (prefetch, hash reuse) must not change what a worker counts:
-// the same traffic through Process() and through bursts of every size gives
-// identical stats and buckets.
+// Fires on every third name, from its hash alone: never writes the text,
+// so a hit's record has the name only if the worker writes it.
+class HashOnlyWatcher : public QueryWatcher {
+ public:
+  int Match(parse::DnsMessage* query, WatchHit* hits) override {
+    if (query->name_hash % 3 != 0) return 0;
+    hits[0] = {1, "by hash", "low"};
+    return 1;
+  }
+};
+
+// ProcessBurst (prefetch, hash reuse, questions decoded ahead) must not
+// change what a worker counts or records: the same traffic through Process()
+// and through bursts of every size gives identical stats and buckets,
+// watch-list records included.
 TEST(WorkerBurst, SameResultsAsOnePacketAtATime) {
   std::vector<testing::Frame> frames;
   std::vector<int64_t> times;
@@ -369,6 +383,9 @@ TEST(WorkerBurst, SameResultsAsOnePacketAtATime) {
     std::string name = "n";
     name += std::to_string(next(30));
     name += ".example";
+    for (char& ch : name) {
+      if (next(2) == 0) ch = static_cast<char>(std::toupper(ch));
+    }
     const testing::Frame q = DnsQuery(client, server, port, 53, id, name);
     frames.push_back(q);
     times.push_back(t);
@@ -407,6 +424,9 @@ TEST(WorkerBurst, SameResultsAsOnePacketAtATime) {
   auto one = Worker::Create(c, 0);
   auto burst = Worker::Create(c, 0);
   ASSERT_TRUE(one.ok() && burst.ok());
+  HashOnlyWatcher watch_one, watch_burst;
+  (*one)->SetWatcher(&watch_one);
+  (*burst)->SetWatcher(&watch_burst);
   for (size_t i = 0; i < packets.size(); ++i)
     (*one)->Process(ts[i], packets[i], bytes[i]);
   for (size_t i = 0; i < packets.size();) {
@@ -423,7 +443,7 @@ TEST(WorkerBurst, SameResultsAsOnePacketAtATime) {
   EXPECT_GT((*one)->stats().icmp_matched, 100u);
   EXPECT_GT((*one)->stats().evictions, 0u);
   std::unique_ptr<Bucket> a, b;
-  int buckets = 0;
+  int buckets = 0, watch_records = 0;
   while ((*one)->PopClosed(&a)) {
     ASSERT_TRUE((*burst)->PopClosed(&b));
     ++buckets;
@@ -445,9 +465,22 @@ TEST(WorkerBurst, SameResultsAsOnePacketAtATime) {
     EXPECT_EQ(a->failures.size(), b->failures.size());
     EXPECT_EQ(a->nxdomains.size(), b->nxdomains.size());
     EXPECT_EQ(a->names, b->names);
+    ASSERT_EQ(a->watch.size(), b->watch.size());
+    for (size_t i = 0; i < a->watch.size(); ++i) {
+      const WatchRecord &x = a->watch[i], &y = b->watch[i];
+      EXPECT_EQ(x.txid, y.txid);
+      EXPECT_EQ(x.query_ns, y.query_ns);
+      const std::string name(a->Name(x.qname_offset, x.qname_length));
+      EXPECT_EQ(name, b->Name(y.qname_offset, y.qname_length));
+      // Written by the worker, lowercase, although the watcher wrote none.
+      EXPECT_TRUE(name.starts_with("n") && name.ends_with(".example")) << name;
+      EXPECT_EQ(absl::AsciiStrToLower(name), name);
+      watch_records += 1;
+    }
   }
   EXPECT_FALSE((*burst)->PopClosed(&b));
   EXPECT_GT(buckets, 3);
+  EXPECT_GT(watch_records, 500);
 }
 
 TEST(IcmpCodes, MapAsTheTableSays) {
