@@ -148,7 +148,12 @@ def watchdrops_cases(edgecap, gen):
                 out, _ = proc.communicate()
             shutil.rmtree(os.path.dirname(sock), ignore_errors=True)
         err.seek(0)
-        check('exit 0', proc.returncode == 0, err.read())
+        stderr = err.read()
+        check('exit 0', proc.returncode == 0, stderr)
+        check('stderr: both watch-list losses warned',
+              f'warning: {extra:,} watch-list hits dropped' in stderr and
+              f'warning: {servers - MAX_KEYS:,} watch-list hits kept no '
+              'evidence line' in stderr, stderr[-600:])
         m = re.search(r'watch-list hits ([\d,]+), watch-list evidence ([\d,]+)\n',
                       out)
         check('summary: watch-list drops on the drops: line', m is not None,
