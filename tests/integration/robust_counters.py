@@ -26,6 +26,8 @@ import sys
 import tempfile
 import time
 
+from robust_edges import generate, run  # same directory
+
 failures = 0
 
 
@@ -35,18 +37,6 @@ def check(name, ok, detail=''):
           (f': {detail}' if detail and not ok else ''), flush=True)
     if not ok:
         failures += 1
-
-
-def run(cmd, timeout=300):
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-
-
-def generate(gen, scenario, directory, *extra):
-    pcap = os.path.join(directory, scenario + '.pcap')
-    r = run([gen, scenario, '-o', pcap, *extra])
-    if r.returncode != 0:
-        sys.exit(f'edgecap-gen {scenario} failed: {r.stderr}')
-    return pcap
 
 
 def stderr_cases(edgecap, gen):
