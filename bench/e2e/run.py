@@ -165,6 +165,9 @@ def edgecap_replay(args, pcap, tag, binary=None):
             'pps_lcore_cpu': int(m.group(5)), 'maxrss_mb': ru['maxrss_mb']}
 
 
+BURST = 64
+
+
 def testpmd_replay(args, pcap, tag, mbufs, mbuf_size):
     """rxonly on the same vdev; stops after `duration` stats periods."""
     mem = max(1024, int((mbufs * (mbuf_size + 256)) / (1 << 20) * 1.5) + 256)
@@ -173,7 +176,10 @@ def testpmd_replay(args, pcap, tag, mbufs, mbuf_size):
                '--no-huge', '-m', str(mem), '--no-pci',
                f'--file-prefix={tag}', '-l', '0,1', '--log-level=*:warning',
                '--vdev', f'net_pcap0,rx_pcap={pcap},infinite_rx=1', '--',
-               '--forward-mode=rxonly', f'--total-num-mbufs={mbufs}',
+               # edgecap's burst (lib/pipeline/pipeline.h); testpmd's own
+               # default is 32.
+               '--forward-mode=rxonly', f'--burst={BURST}',
+               f'--total-num-mbufs={mbufs}',
                f'--mbuf-size={mbuf_size}', '--stats-period', '1',
                '--auto-start']
         p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
