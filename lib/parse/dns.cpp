@@ -1,9 +1,15 @@
 #include "lib/parse/dns.h"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstring>
 #include <random>
+
+#if defined(__AVX512BW__) && defined(__BMI2__)
+#define EDGECAP_NAME_HASH_AVX512 1
+#include <immintrin.h>
+#endif
 
 namespace edgecap::parse {
 namespace {
@@ -114,40 +120,98 @@ inline uint64_t Mix(uint64_t a, uint64_t b) {
   return static_cast<uint64_t>(p) ^ static_cast<uint64_t>(p >> 64);
 }
 
+// The name hash reads a name in blocks of 64 bytes, eight words each.
+constexpr size_t kNameBlock = 64;
+constexpr size_t kNameBlocks = (kMaxNameLength + kNameBlock - 1) / kNameBlock;
+
 // Drawn once per process: name_hash keys the watch-list verdict cache, which
-// trusts the hash alone, so nobody may choose names that collide (with fixed
-// constants two names differing in one word could be made equal).
-const uint64_t kNameSeed = [] {
+// trusts the hash alone, so nobody may choose names that collide (with keys
+// known in advance, names can be made to collide: see dns_test).
+struct NameKeys {
+  uint64_t seed;
+  // Two independent keys, 32 bits per half word of each block.
+  alignas(64) std::array<uint32_t, kNameBlocks * kNameBlock / 4> a, b;
+};
+const NameKeys kNameKeys = [] {
   std::random_device r;
-  return uint64_t{r()} << 32 ^ r();
+  NameKeys k;
+  k.seed = uint64_t{r()} << 32 ^ r();
+  for (uint32_t& x : k.a) x = r();
+  for (uint32_t& x : k.b) x = r();
+  return k;
 }();
 
+#if defined(EDGECAP_NAME_HASH_AVX512)
+// NhBlock in vectors: the eight products under each key, then both sums
+// reduced together (a's in even lanes, b's in odd ones). The maskz forms and
+// the lanes read as a GCC vector: GCC 12's plain intrinsics leave a lane
+// "maybe uninitialized".
+inline void Nh8(__m512i words, const uint32_t* ka, const uint32_t* kb,
+                uint64_t* a, uint64_t* b) {
+  constexpr __mmask8 kAll = 0xff;
+  const __m512i xa = _mm512_add_epi32(words, _mm512_load_si512(ka));
+  const __m512i xb = _mm512_add_epi32(words, _mm512_load_si512(kb));
+  const __m512i pa =
+      _mm512_maskz_mul_epu32(kAll, xa, _mm512_maskz_srli_epi64(kAll, xa, 32));
+  const __m512i pb =
+      _mm512_maskz_mul_epu32(kAll, xb, _mm512_maskz_srli_epi64(kAll, xb, 32));
+  __m512i s = _mm512_add_epi64(_mm512_maskz_unpacklo_epi64(kAll, pa, pb),
+                               _mm512_maskz_unpackhi_epi64(kAll, pa, pb));
+  s = _mm512_add_epi64(s, _mm512_maskz_shuffle_i64x2(kAll, s, s, 0x4e));
+  s = _mm512_add_epi64(s, _mm512_maskz_shuffle_i64x2(kAll, s, s, 0xb1));
+  typedef uint64_t Lanes __attribute__((vector_size(64)));
+  const Lanes sums = reinterpret_cast<Lanes>(s);
+  *a += sums[0];
+  *b += sums[1];
+}
+#else
+// NH (UMAC's hash, RFC 4418) of one 64-byte block of case-folded words,
+// added to *a and *b under the block's two keys: the sum over its eight
+// words of (low half + key) * (high half + key), each half mod 2^32. Two
+// different blocks give the same sum under a random key with probability at
+// most 2^-32, so both sums agree with at most 2^-64.
+inline void NhBlock(const uint8_t* block, const uint32_t* ka,
+                    const uint32_t* kb, uint64_t* a, uint64_t* b) {
+  for (size_t w = 0; w < kNameBlock / 8; ++w) {
+    uint64_t x;
+    std::memcpy(&x, block + 8 * w, 8);
+    x = FoldCase(x);
+    const uint32_t lo = static_cast<uint32_t>(x);
+    const uint32_t hi = static_cast<uint32_t>(x >> 32);
+    *a += uint64_t{lo + ka[2 * w]} * uint32_t{hi + ka[2 * w + 1]};
+    *b += uint64_t{lo + kb[2 * w]} * uint32_t{hi + kb[2 * w + 1]};
+  }
+}
+#endif
+
 // Hash of a name's wire labels (length octets and case-folded bytes, ending
-// at the root octet), eight bytes per multiply. Two names have equal label
-// sequences exactly when their dotted lowercase texts are equal, so this
-// stands for a hash of the text without writing it. The 8 bytes before
-// p + n must be readable (the name follows the 12-byte header): the last
-// partial word is loaded whole, ending at p + n, and shifted, because a
-// short memcpy there costs a call and a store-forwarding stall.
+// at the root octet; n <= kMaxNameLength): NH of the labels zero-padded to
+// whole blocks under both keys, then the two sums and the length mixed.
+// Two names have equal label sequences exactly when their dotted lowercase
+// texts are equal, so this stands for a hash of the text without writing
+// it. The work depends only on the number of blocks (one for nearly every
+// name), where a chain of multiplies per word had a loop exit to predict
+// and a multiply's latency per word.
 inline uint64_t HashLabels(const uint8_t* p, size_t n) {
-  // The length goes through a multiply before the bytes are mixed in: XORed
-  // straight into the first word it could cancel against the first label's
-  // length octet ("wpad" and "wpad\000" hashed alike).
-  uint64_t h = Mix(kNameSeed ^ n, 0x9e3779b97f4a7c15ull);
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t x;
-    std::memcpy(&x, p + i, 8);
-    h = Mix(h ^ FoldCase(x), 0xbf58476d1ce4e5b9ull);
+  uint64_t a = 0, b = 0;
+  for (size_t off = 0, k = 0; off < n; off += kNameBlock, k += kNameBlock / 4) {
+    const size_t len = std::min(kNameBlock, n - off);
+#if defined(EDGECAP_NAME_HASH_AVX512)
+    const __mmask64 bytes = _bzhi_u64(~uint64_t{0}, static_cast<unsigned>(len));
+    __m512i v = _mm512_maskz_loadu_epi8(bytes, p + off);
+    const __mmask64 upper = _mm512_cmplt_epu8_mask(
+        _mm512_sub_epi8(v, _mm512_set1_epi8('A')), _mm512_set1_epi8(26));
+    v = _mm512_mask_blend_epi8(upper, v,
+                               _mm512_or_si512(v, _mm512_set1_epi8(0x20)));
+    Nh8(v, &kNameKeys.a[k], &kNameKeys.b[k], &a, &b);
+#else
+    uint8_t block[kNameBlock] = {};
+    std::memcpy(block, p + off, len);
+    NhBlock(block, &kNameKeys.a[k], &kNameKeys.b[k], &a, &b);
+#endif
   }
-  if (i < n) {
-    static_assert(std::endian::native == std::endian::little);
-    uint64_t x;
-    std::memcpy(&x, p + n - 8, 8);
-    x >>= 8 * (8 - (n - i));  // keep the last n - i bytes, in the low ones
-    h = Mix(h ^ FoldCase(x), 0x94d049bb133111ebull);
-  }
-  return h;
+  return Mix(a ^ Mix(kNameKeys.seed ^ n, 0x9e3779b97f4a7c15ull),
+             b ^ 0xbf58476d1ce4e5b9ull);
 }
 
 // The name at `start` was read without error and ends at `end`. Without
@@ -155,8 +219,8 @@ inline uint64_t HashLabels(const uint8_t* p, size_t n) {
 // are gathered first.
 uint64_t HashName(const uint8_t* m, size_t start, size_t end, bool pointers) {
   if (!pointers) return HashLabels(m + start, end - start);
-  uint8_t buf[8 + kMaxNameLength] = {};  // 8 readable bytes before the name
-  size_t n = 8, pos = start;
+  uint8_t buf[kMaxNameLength];
+  size_t n = 0, pos = start;
   for (;;) {
     const uint8_t len = m[pos];
     if (len == 0) break;
@@ -169,7 +233,7 @@ uint64_t HashName(const uint8_t* m, size_t start, size_t end, bool pointers) {
     pos += 1 + len;
   }
   buf[n++] = 0;
-  return HashLabels(buf + 8, n - 8);
+  return HashLabels(buf, n);
 }
 
 // Reads the name at `pos` (into out->qname_text when `text`), following
@@ -183,9 +247,32 @@ uint64_t HashName(const uint8_t* m, size_t start, size_t end, bool pointers) {
 template <bool kText>
 Anomaly ReadQname(const uint8_t* m, size_t size, size_t pos, DnsMessage* out,
                   size_t* next) {
+  const size_t start = pos;
+  if constexpr (!kText) {
+    // The usual question: up to kQuickLabels labels, no pointer, inside the
+    // message. Walked a fixed number of steps (a label's length, or 0 from
+    // the root octet on) without a branch on the lengths: the general walk
+    // below mispredicts its exit once a name. Anything else is walked again
+    // there, which names the anomaly.
+    constexpr int kQuickLabels = 5;
+    if (pos < size) {
+      size_t end = pos;
+      unsigned lengths = 0;
+      for (int i = 0; i < kQuickLabels; ++i) {
+        const uint8_t len = m[std::min(end, size - 1)];
+        lengths |= len;
+        end += len + (len != 0);
+      }
+      if (end < size && m[end] == 0 && (lengths & 0xc0) == 0 &&
+          end + 1 - start <= kMaxNameLength) {
+        *next = end + 1;
+        out->name_hash = HashLabels(m + start, end + 1 - start);
+        return Anomaly::kNone;
+      }
+    }
+  }
   char* const text_start = out->qname_text;
   char* o = text_start;
-  const size_t start = pos;
   size_t after = 0;  // just past the name where it sits in the message
   int hops = 0;
   size_t wire = 1;  // the root octet

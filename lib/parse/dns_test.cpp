@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <map>
 #include <random>
@@ -501,6 +502,32 @@ TEST(DecodeDnsQuestionTest, HashFollowsTheText) {
   Wire flat = DnsHeaderBytes(1, 0x0100, 1, 0, 0x0161, 0x0000);
   Append(flat, Wire{2, 'y', 'y', 1, 'a', 0, 0, 1, 0, 1});
   EXPECT_EQ(hash(back), hash(flat));
+  // Past the quick walk (six labels) and past one 64-byte block of the
+  // hash (a 100-octet name, and one of 255): the same, case or pointer
+  // aside; a change in the second block counts.
+  const std::string six = "a.b.c.d.example.com";
+  const std::string two_blocks = std::string(60, 'x') + "." +
+                                 std::string(30, 'y') + ".example";
+  std::string longest;
+  for (int i = 0; i < 4; ++i) longest += std::string(62, 'a' + i) + ".";
+  longest.pop_back();  // four labels of 62: 253 octets with the root
+  for (const std::string& name : {six, two_blocks, longest}) {
+    std::string upper = name;
+    for (char& c : upper) c = static_cast<char>(std::toupper(c));
+    const uint64_t h = hash(DnsQuery(1, name, 1, false));
+    EXPECT_EQ(hash(DnsQuery(2, upper, 1, true)), h) << name;
+    std::string changed = name;
+    changed[name.size() - 2] = 'q';
+    EXPECT_NE(hash(DnsQuery(1, changed, 1, false)), h) << name;
+  }
+  // A 93-octet name ending behind a pointer (to the "\1a\0" in the header's
+  // last counts, as above) hashes as the one written out.
+  const std::string stem = std::string(60, 'x') + "." + std::string(30, 'y');
+  Wire pointed = DnsHeaderBytes(1, 0x0100, 1, 0, 0x0161, 0x0000);
+  Append(pointed, Name(stem));
+  pointed.pop_back();  // the root: the name goes on at the pointer
+  Append(pointed, Wire{0xc0, 8, 0, 1, 0, 1});
+  EXPECT_EQ(hash(pointed), hash(DnsQuery(1, stem + ".a", 1, false)));
 }
 
 // Equal hash exactly when equal text, over names made to be near each other:
@@ -552,21 +579,13 @@ TEST(DecodeDnsQuestionTest, NameHashEqualExactlyWhenTextEqual) {
   EXPECT_GT(hash_of_text.size(), 10000u);
 }
 
-// With fixed constants a name can be made to collide with another of its
-// length: each 8-byte word is XORed in before a multiply, so the second word
-// can cancel what the first changed. name_hash keys the watch-list verdict
-// cache, where such a pair would let a listed name pass as a cached unlisted
-// one; with the per-process seed there is nothing to compute the word from.
+// With keys known in advance a name can be made to collide with another of
+// its length. NH multiplies the two halves of each word (plus a key each):
+// with zero keys, swapping a word's halves leaves the product, and so the
+// hash, as it was. name_hash keys the watch-list verdict cache, where such a
+// pair would let a listed name pass as a cached unlisted one; with the
+// per-process keys the halves no longer commute.
 TEST(DecodeDnsQuestionTest, NameHashCannotBeSteeredIntoACollision) {
-  auto mix = [](uint64_t a, uint64_t b) {
-    const unsigned __int128 p = static_cast<unsigned __int128>(a) * b;
-    return static_cast<uint64_t>(p) ^ static_cast<uint64_t>(p >> 64);
-  };
-  auto word = [](const uint8_t* p) {
-    uint64_t x;
-    std::memcpy(&x, p, 8);
-    return x;
-  };
   auto name_hash = [](const Wire& name) {
     Wire q = QueryWithName(name);
     Append(q, Wire{0, 1, 0, 1});
@@ -574,30 +593,31 @@ TEST(DecodeDnsQuestionTest, NameHashCannotBeSteeredIntoACollision) {
     EXPECT_EQ(DecodeDnsQuestion(Bytes(q.data(), q.size()), &m), Anomaly::kNone);
     return m.name_hash;
   };
-  // The hash as it was without a seed, for a 17-octet wire name: start
-  // value, then words 0..7 and 8..15 (the root octet comes after).
-  constexpr uint64_t kUnseeded = 0x9e3779b97f4a7c15ull ^ 17;
-  constexpr uint64_t kWordMultiplier = 0xbf58476d1ce4e5b9ull;
-  Wire a(17, 'a');
-  a[0] = 15;
-  a[16] = 0;
-  int pairs = 0;
-  for (uint8_t c = 'b'; c <= 'z'; ++c) {
-    Wire b = a;
-    b[1] = c;
-    const uint64_t cancel = word(&a[8]) ^
-                            mix(kUnseeded ^ word(&a[0]), kWordMultiplier) ^
-                            mix(kUnseeded ^ word(&b[0]), kWordMultiplier);
-    std::memcpy(&b[8], &cancel, 8);
-    // Case folding must leave the word as it is: no 'A'..'Z' in it.
-    if (std::any_of(b.begin() + 8, b.begin() + 16,
-                    [](uint8_t x) { return x >= 'A' && x <= 'Z'; })) {
-      continue;
+  // NH with zero keys, as the name hash would be without them.
+  auto unkeyed = [](const Wire& name) {
+    uint64_t sum = 0;
+    for (size_t i = 0; i < name.size(); i += 8) {
+      uint64_t x = 0;
+      std::memcpy(&x, name.data() + i, std::min<size_t>(8, name.size() - i));
+      sum += (x & 0xffffffff) * (x >> 32);
     }
+    return sum;
+  };
+  // One 15-octet label: its second word (octets 8..15) is all label bytes.
+  std::mt19937 rng(11);
+  int pairs = 0;
+  for (int i = 0; i < 64; ++i) {
+    Wire a(17, 0);
+    a[0] = 15;
+    for (int k = 1; k <= 15; ++k) a[k] = static_cast<uint8_t>('a' + rng() % 26);
+    Wire b = a;
+    std::swap_ranges(b.begin() + 8, b.begin() + 12, b.begin() + 12);
+    if (a == b) continue;
+    ASSERT_EQ(unkeyed(a), unkeyed(b));
     ++pairs;
-    EXPECT_NE(name_hash(a), name_hash(b)) << "second byte " << c;
+    EXPECT_NE(name_hash(a), name_hash(b)) << i;
   }
-  EXPECT_GT(pairs, 5);
+  EXPECT_GT(pairs, 50);
 }
 
 TEST(DecodeDnsQuestionTest, TcpLazyMatchesFull) {
