@@ -466,7 +466,9 @@ void Worker::KeepEvidence(Bucket* b, ServerCounters* c,
   auto fill = [&](EvidencePair* p) {
     p->order = order;
     if (query != nullptr) {
-      p->query = *query;
+      // Its bytes only: a whole Frame is five lines of the frame ring, which
+      // are rarely still in cache.
+      CopyFrame(query->ts_ns, {query->bytes.data(), query->length}, &p->query);
     } else {
       p->query.length = 0;
     }
