@@ -192,26 +192,46 @@ inline void NhBlock(const uint8_t* block, const uint32_t* ka,
 // it. The work depends only on the number of blocks (one for nearly every
 // name), where a chain of multiplies per word had a loop exit to predict
 // and a multiply's latency per word.
+inline uint64_t MixSums(uint64_t a, uint64_t b, size_t n) {
+  return Mix(a ^ Mix(kNameKeys.seed ^ n, 0x9e3779b97f4a7c15ull),
+             b ^ 0xbf58476d1ce4e5b9ull);
+}
+
+#if defined(EDGECAP_NAME_HASH_AVX512)
+// The first `len` (<= 64) bytes at p, case-folded, the rest zero.
+inline __m512i FoldedBlock(const uint8_t* p, size_t len) {
+  const __mmask64 bytes = _bzhi_u64(~uint64_t{0}, static_cast<unsigned>(len));
+  const __m512i v = _mm512_maskz_loadu_epi8(bytes, p);
+  const __mmask64 upper = _mm512_cmplt_epu8_mask(
+      _mm512_sub_epi8(v, _mm512_set1_epi8('A')), _mm512_set1_epi8(26));
+  return _mm512_mask_blend_epi8(upper, v,
+                                _mm512_or_si512(v, _mm512_set1_epi8(0x20)));
+}
+
+// HashLabels of a name of n <= 64 octets whose FoldedBlock (of at least n
+// bytes) is `block`.
+inline uint64_t HashFoldedName(__m512i block, size_t n) {
+  uint64_t a = 0, b = 0;
+  Nh8(_mm512_maskz_mov_epi8(_bzhi_u64(~uint64_t{0}, static_cast<unsigned>(n)),
+                            block),
+      kNameKeys.a.data(), kNameKeys.b.data(), &a, &b);
+  return MixSums(a, b, n);
+}
+#endif
+
 inline uint64_t HashLabels(const uint8_t* p, size_t n) {
   uint64_t a = 0, b = 0;
   for (size_t off = 0, k = 0; off < n; off += kNameBlock, k += kNameBlock / 4) {
     const size_t len = std::min(kNameBlock, n - off);
 #if defined(EDGECAP_NAME_HASH_AVX512)
-    const __mmask64 bytes = _bzhi_u64(~uint64_t{0}, static_cast<unsigned>(len));
-    __m512i v = _mm512_maskz_loadu_epi8(bytes, p + off);
-    const __mmask64 upper = _mm512_cmplt_epu8_mask(
-        _mm512_sub_epi8(v, _mm512_set1_epi8('A')), _mm512_set1_epi8(26));
-    v = _mm512_mask_blend_epi8(upper, v,
-                               _mm512_or_si512(v, _mm512_set1_epi8(0x20)));
-    Nh8(v, &kNameKeys.a[k], &kNameKeys.b[k], &a, &b);
+    Nh8(FoldedBlock(p + off, len), &kNameKeys.a[k], &kNameKeys.b[k], &a, &b);
 #else
     uint8_t block[kNameBlock] = {};
     std::memcpy(block, p + off, len);
     NhBlock(block, &kNameKeys.a[k], &kNameKeys.b[k], &a, &b);
 #endif
   }
-  return Mix(a ^ Mix(kNameKeys.seed ^ n, 0x9e3779b97f4a7c15ull),
-             b ^ 0xbf58476d1ce4e5b9ull);
+  return MixSums(a, b, n);
 }
 
 // The name at `start` was read without error and ends at `end`. Without
@@ -256,6 +276,10 @@ Anomaly ReadQname(const uint8_t* m, size_t size, size_t pos, DnsMessage* out,
     // there, which names the anomaly.
     constexpr int kQuickLabels = 5;
     if (pos < size) {
+#if defined(EDGECAP_NAME_HASH_AVX512)
+      // Loaded and folded before the walk, off the chain of its steps.
+      const __m512i window = FoldedBlock(m + pos, std::min(kNameBlock, size - pos));
+#endif
       size_t end = pos;
       unsigned lengths = 0;
       for (int i = 0; i < kQuickLabels; ++i) {
@@ -266,7 +290,13 @@ Anomaly ReadQname(const uint8_t* m, size_t size, size_t pos, DnsMessage* out,
       if (end < size && m[end] == 0 && (lengths & 0xc0) == 0 &&
           end + 1 - start <= kMaxNameLength) {
         *next = end + 1;
-        out->name_hash = HashLabels(m + start, end + 1 - start);
+        const size_t n = end + 1 - start;
+#if defined(EDGECAP_NAME_HASH_AVX512)
+        out->name_hash = n <= kNameBlock ? HashFoldedName(window, n)
+                                         : HashLabels(m + start, n);
+#else
+        out->name_hash = HashLabels(m + start, n);
+#endif
         return Anomaly::kNone;
       }
     }
