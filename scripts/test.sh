@@ -61,6 +61,7 @@ echo "== release build"
 if [[ ! -f build/build.ninja ]]; then
   meson setup build --werror >/dev/null
 fi
+meson configure build -Db_lto=true >/dev/null  # an older tree too
 if ninja -C build; then
   suites=(--suite unit --suite integration)
   if [[ $(id -u) -eq 0 ]]; then

@@ -4,12 +4,8 @@
 #include <array>
 #include <bit>
 #include <cstring>
-#include <random>
 
-#if defined(__AVX512BW__) && defined(__BMI2__)
-#define EDGECAP_NAME_HASH_AVX512 1
-#include <immintrin.h>
-#endif
+#include "lib/parse/name_hash.h"
 
 namespace edgecap::parse {
 namespace {
@@ -106,133 +102,8 @@ inline char* AppendLabel(const uint8_t* m, const uint8_t* label, size_t len,
   return o;
 }
 
-// Folds 'A'..'Z' to lowercase in eight arbitrary bytes (label lengths, 0..63,
-// and bytes >= 0x80 are left alone).
-inline uint64_t FoldCase(uint64_t x) {
-  const uint64_t low7 = x & ~kHighs;  // low7 + 0x3f cannot carry out of a byte
-  const uint64_t ge_a = low7 + (0x80 - 'A') * kOnes;
-  const uint64_t gt_z = low7 + (0x80 - 'Z' - 1) * kOnes;
-  return x | ((ge_a & ~gt_z & ~x & kHighs) >> 2);
-}
-
-inline uint64_t Mix(uint64_t a, uint64_t b) {
-  const unsigned __int128 p = static_cast<unsigned __int128>(a) * b;
-  return static_cast<uint64_t>(p) ^ static_cast<uint64_t>(p >> 64);
-}
-
-// The name hash reads a name in blocks of 64 bytes, eight words each.
-constexpr size_t kNameBlock = 64;
-constexpr size_t kNameBlocks = (kMaxNameLength + kNameBlock - 1) / kNameBlock;
-
-// Drawn once per process: name_hash keys the watch-list verdict cache, which
-// trusts the hash alone, so nobody may choose names that collide (with keys
-// known in advance, names can be made to collide: see dns_test).
-struct NameKeys {
-  uint64_t seed;
-  // Two independent keys, 32 bits per half word of each block.
-  alignas(64) std::array<uint32_t, kNameBlocks * kNameBlock / 4> a, b;
-};
-const NameKeys kNameKeys = [] {
-  std::random_device r;
-  NameKeys k;
-  k.seed = uint64_t{r()} << 32 ^ r();
-  for (uint32_t& x : k.a) x = r();
-  for (uint32_t& x : k.b) x = r();
-  return k;
-}();
-
-#if defined(EDGECAP_NAME_HASH_AVX512)
-// NhBlock in vectors: the eight products under each key, then both sums
-// reduced together (a's in even lanes, b's in odd ones). The maskz forms and
-// the lanes read as a GCC vector: GCC 12's plain intrinsics leave a lane
-// "maybe uninitialized".
-inline void Nh8(__m512i words, const uint32_t* ka, const uint32_t* kb,
-                uint64_t* a, uint64_t* b) {
-  constexpr __mmask8 kAll = 0xff;
-  const __m512i xa = _mm512_add_epi32(words, _mm512_load_si512(ka));
-  const __m512i xb = _mm512_add_epi32(words, _mm512_load_si512(kb));
-  const __m512i pa =
-      _mm512_maskz_mul_epu32(kAll, xa, _mm512_maskz_srli_epi64(kAll, xa, 32));
-  const __m512i pb =
-      _mm512_maskz_mul_epu32(kAll, xb, _mm512_maskz_srli_epi64(kAll, xb, 32));
-  __m512i s = _mm512_add_epi64(_mm512_maskz_unpacklo_epi64(kAll, pa, pb),
-                               _mm512_maskz_unpackhi_epi64(kAll, pa, pb));
-  s = _mm512_add_epi64(s, _mm512_maskz_shuffle_i64x2(kAll, s, s, 0x4e));
-  s = _mm512_add_epi64(s, _mm512_maskz_shuffle_i64x2(kAll, s, s, 0xb1));
-  typedef uint64_t Lanes __attribute__((vector_size(64)));
-  const Lanes sums = reinterpret_cast<Lanes>(s);
-  *a += sums[0];
-  *b += sums[1];
-}
-#else
-// NH (UMAC's hash, RFC 4418) of one 64-byte block of case-folded words,
-// added to *a and *b under the block's two keys: the sum over its eight
-// words of (low half + key) * (high half + key), each half mod 2^32. Two
-// different blocks give the same sum under a random key with probability at
-// most 2^-32, so both sums agree with at most 2^-64.
-inline void NhBlock(const uint8_t* block, const uint32_t* ka,
-                    const uint32_t* kb, uint64_t* a, uint64_t* b) {
-  for (size_t w = 0; w < kNameBlock / 8; ++w) {
-    uint64_t x;
-    std::memcpy(&x, block + 8 * w, 8);
-    x = FoldCase(x);
-    const uint32_t lo = static_cast<uint32_t>(x);
-    const uint32_t hi = static_cast<uint32_t>(x >> 32);
-    *a += uint64_t{lo + ka[2 * w]} * uint32_t{hi + ka[2 * w + 1]};
-    *b += uint64_t{lo + kb[2 * w]} * uint32_t{hi + kb[2 * w + 1]};
-  }
-}
-#endif
-
-// Hash of a name's wire labels (length octets and case-folded bytes, ending
-// at the root octet; n <= kMaxNameLength): NH of the labels zero-padded to
-// whole blocks under both keys, then the two sums and the length mixed.
-// Two names have equal label sequences exactly when their dotted lowercase
-// texts are equal, so this stands for a hash of the text without writing
-// it. The work depends only on the number of blocks (one for nearly every
-// name), where a chain of multiplies per word had a loop exit to predict
-// and a multiply's latency per word.
-inline uint64_t MixSums(uint64_t a, uint64_t b, size_t n) {
-  return Mix(a ^ Mix(kNameKeys.seed ^ n, 0x9e3779b97f4a7c15ull),
-             b ^ 0xbf58476d1ce4e5b9ull);
-}
-
-#if defined(EDGECAP_NAME_HASH_AVX512)
-// The first `len` (<= 64) bytes at p, case-folded, the rest zero.
-inline __m512i FoldedBlock(const uint8_t* p, size_t len) {
-  const __mmask64 bytes = _bzhi_u64(~uint64_t{0}, static_cast<unsigned>(len));
-  const __m512i v = _mm512_maskz_loadu_epi8(bytes, p);
-  const __mmask64 upper = _mm512_cmplt_epu8_mask(
-      _mm512_sub_epi8(v, _mm512_set1_epi8('A')), _mm512_set1_epi8(26));
-  return _mm512_mask_blend_epi8(upper, v,
-                                _mm512_or_si512(v, _mm512_set1_epi8(0x20)));
-}
-
-// HashLabels of a name of n <= 64 octets whose FoldedBlock (of at least n
-// bytes) is `block`.
-inline uint64_t HashFoldedName(__m512i block, size_t n) {
-  uint64_t a = 0, b = 0;
-  Nh8(_mm512_maskz_mov_epi8(_bzhi_u64(~uint64_t{0}, static_cast<unsigned>(n)),
-                            block),
-      kNameKeys.a.data(), kNameKeys.b.data(), &a, &b);
-  return MixSums(a, b, n);
-}
-#endif
-
-inline uint64_t HashLabels(const uint8_t* p, size_t n) {
-  uint64_t a = 0, b = 0;
-  for (size_t off = 0, k = 0; off < n; off += kNameBlock, k += kNameBlock / 4) {
-    const size_t len = std::min(kNameBlock, n - off);
-#if defined(EDGECAP_NAME_HASH_AVX512)
-    Nh8(FoldedBlock(p + off, len), &kNameKeys.a[k], &kNameKeys.b[k], &a, &b);
-#else
-    uint8_t block[kNameBlock] = {};
-    std::memcpy(block, p + off, len);
-    NhBlock(block, &kNameKeys.a[k], &kNameKeys.b[k], &a, &b);
-#endif
-  }
-  return MixSums(a, b, n);
-}
+using name_hash::HashLabels;
+using name_hash::Mix;
 
 // The name at `start` was read without error and ends at `end`. Without
 // pointers its labels sit in one piece; with them (rare in a question) they
@@ -278,7 +149,8 @@ Anomaly ReadQname(const uint8_t* m, size_t size, size_t pos, DnsMessage* out,
     if (pos < size) {
 #if defined(EDGECAP_NAME_HASH_AVX512)
       // Loaded and folded before the walk, off the chain of its steps.
-      const __m512i window = FoldedBlock(m + pos, std::min(kNameBlock, size - pos));
+      const __m512i window = name_hash::FoldedBlock(
+          m + pos, std::min(name_hash::kBlock, size - pos));
 #endif
       size_t end = pos;
       unsigned lengths = 0;
@@ -292,8 +164,9 @@ Anomaly ReadQname(const uint8_t* m, size_t size, size_t pos, DnsMessage* out,
         *next = end + 1;
         const size_t n = end + 1 - start;
 #if defined(EDGECAP_NAME_HASH_AVX512)
-        out->name_hash = n <= kNameBlock ? HashFoldedName(window, n)
-                                         : HashLabels(m + start, n);
+        out->name_hash = n <= name_hash::kBlock
+                             ? name_hash::HashFoldedName(window, n)
+                             : HashLabels(m + start, n);
 #else
         out->name_hash = HashLabels(m + start, n);
 #endif

@@ -190,6 +190,56 @@ TEST(DecodeDnsTest, LabelTypesAndLengths) {
       Anomaly::kDnsNameTooLong);
 }
 
+// DecodeDnsQuestion walks names of up to five labels without branching on
+// their lengths and hands anything else to the general walk: on names at
+// each of its limits it must say what DecodeDns says, with the same hash
+// and the same end of question.
+TEST(DecodeDnsQuestionTest, QuickWalkAgreesWithTheFullWalk) {
+  auto labels = [](std::initializer_list<int> lengths) {
+    Wire w;
+    for (int len : lengths) {
+      w.push_back(static_cast<uint8_t>(len));
+      w.insert(w.end(), len, 'Q');
+    }
+    return w;
+  };
+  std::vector<Wire> names = {
+      labels({63, 63, 63, 61}),      // 255 octets with the root: allowed
+      labels({63, 63, 63, 62}),      // 256: too long
+      labels({1, 2, 3, 4, 5}),       // five labels: the quick walk's last
+      labels({1, 2, 3, 4, 5, 6}),    // six: the general walk's
+      labels({60, 60, 60, 60, 5}),   // five, 251 octets
+      labels({60, 60, 60, 60, 10}),  // five, 256 octets
+      labels({}),                    // the root alone
+  };
+  // A label length of 0x40, 0x80 or a pointer as the fifth label.
+  for (uint8_t bad : {0x40, 0x80, 0xc0}) {
+    Wire w = labels({1, 1, 1, 1});
+    Append(w, Wire{bad, 12});
+    names.push_back(w);
+  }
+  std::vector<Wire> messages;
+  for (const Wire& name : names) {
+    Wire q = QueryWithName(name);
+    q.push_back(0);         // the root
+    messages.push_back(q);  // ends with the root: no type and class
+    Append(q, Wire{0, 1, 0, 1});
+    messages.push_back(q);
+    q.resize(q.size() - 6);  // cut inside the name (or header) as well
+    messages.push_back(q);
+  }
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const Wire& q = messages[i];
+    DnsMessage quick, full;
+    const Anomaly a = DecodeDnsQuestion(Bytes(q.data(), q.size()), &quick);
+    ASSERT_EQ(a, Decode(q, DnsDepth::kQuestion, &full)) << i;
+    if (a != Anomaly::kNone) continue;
+    EXPECT_EQ(quick.name_hash, full.name_hash) << i;
+    EXPECT_EQ(quick.question_hash, full.question_hash) << i;
+    EXPECT_EQ(quick.question_end, full.question_end) << i;
+  }
+}
+
 TEST(DecodeDnsTest, WorstCaseTextFitsTheBuffer) {
   // Every byte escaped as \DDD: 4 text bytes per wire byte.
   Wire w;
@@ -503,25 +553,25 @@ TEST(DecodeDnsQuestionTest, HashFollowsTheText) {
   Append(flat, Wire{2, 'y', 'y', 1, 'a', 0, 0, 1, 0, 1});
   EXPECT_EQ(hash(back), hash(flat));
   // Past the quick walk (six labels) and past one 64-byte block of the
-  // hash (a 100-octet name, and one of 255): the same, case or pointer
-  // aside; a change in the second block counts.
+  // hash (names of 101 and 253 octets): the same, case aside; a change in
+  // the second block counts.
   const std::string six = "a.b.c.d.example.com";
-  const std::string two_blocks = std::string(60, 'x') + "." +
-                                 std::string(30, 'y') + ".example";
+  const std::string two_blocks =
+      std::string(60, 'x') + "." + std::string(30, 'y') + ".example";
   std::string longest;
   for (int i = 0; i < 4; ++i) longest += std::string(62, 'a' + i) + ".";
   longest.pop_back();  // four labels of 62: 253 octets with the root
   for (const std::string& name : {six, two_blocks, longest}) {
     std::string upper = name;
     for (char& c : upper) c = static_cast<char>(std::toupper(c));
-    const uint64_t h = hash(DnsQuery(1, name, 1, false));
-    EXPECT_EQ(hash(DnsQuery(2, upper, 1, true)), h) << name;
+    const uint64_t lower = hash(DnsQuery(1, name, 1, false));
+    EXPECT_EQ(hash(DnsQuery(2, upper, 1, true)), lower) << name;
     std::string changed = name;
     changed[name.size() - 2] = 'q';
-    EXPECT_NE(hash(DnsQuery(1, changed, 1, false)), h) << name;
+    EXPECT_NE(hash(DnsQuery(1, changed, 1, false)), lower) << name;
   }
-  // A 93-octet name ending behind a pointer (to the "\1a\0" in the header's
-  // last counts, as above) hashes as the one written out.
+  // A 95-octet name whose last label is behind a pointer (to the "\1a\0"
+  // in the header's last counts, as above) hashes as the one written out.
   const std::string stem = std::string(60, 'x') + "." + std::string(30, 'y');
   Wire pointed = DnsHeaderBytes(1, 0x0100, 1, 0, 0x0161, 0x0000);
   Append(pointed, Name(stem));
@@ -563,7 +613,9 @@ TEST(DecodeDnsQuestionTest, NameHashEqualExactlyWhenTextEqual) {
     Append(q, Wire{0, 1, 0, 1});
     DnsMessage m;
     ASSERT_EQ(DecodeDnsQuestion(Bytes(q.data(), q.size()), &m), Anomaly::kNone);
-    MaterializeQname(&m);
+    const uint64_t quick_hash = m.name_hash;
+    MaterializeQname(&m);  // walks again, and hashes again
+    ASSERT_EQ(m.name_hash, quick_hash);
     const std::string text(m.qname());
     const auto [t, new_text] = hash_of_text.emplace(text, m.name_hash);
     if (!new_text) {
