@@ -142,9 +142,9 @@ Anomaly ReadQname(const uint8_t* m, size_t size, size_t pos, DnsMessage* out,
   if constexpr (!kText) {
     // The usual question: up to kQuickLabels labels, no pointer, inside the
     // message. Walked a fixed number of steps (a label's length, or 0 from
-    // the root octet on) without a branch on the lengths: the general walk
-    // below mispredicts its exit once a name. Anything else is walked again
-    // there, which names the anomaly.
+    // the root octet on) without a branch on the lengths, where the general
+    // walk below leaves its loop after a data-dependent number of labels.
+    // Anything else is walked again there, which names the anomaly.
     constexpr int kQuickLabels = 5;
     if (pos < size) {
 #if defined(EDGECAP_NAME_HASH_AVX512)
