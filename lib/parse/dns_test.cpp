@@ -614,7 +614,7 @@ TEST(DecodeDnsQuestionTest, NameHashEqualExactlyWhenTextEqual) {
     DnsMessage m;
     ASSERT_EQ(DecodeDnsQuestion(Bytes(q.data(), q.size()), &m), Anomaly::kNone);
     const uint64_t quick_hash = m.name_hash;
-    MaterializeQname(&m);  // walks again, and hashes again
+    MaterializeQname(&m);  // writes the text; the hash stays
     ASSERT_EQ(m.name_hash, quick_hash);
     const std::string text(m.qname());
     const auto [t, new_text] = hash_of_text.emplace(text, m.name_hash);
@@ -670,6 +670,55 @@ TEST(DecodeDnsQuestionTest, NameHashCannotBeSteeredIntoACollision) {
     EXPECT_NE(name_hash(a), name_hash(b)) << i;
   }
   EXPECT_GT(pairs, 50);
+}
+
+// MaterializeQname writes names of up to 63 octets with vector operations
+// where the CPU has AVX-512 (the general writer otherwise): both sides of
+// that limit, every label length, and each byte the text must escape, at
+// the first and the last position of a label.
+TEST(DecodeDnsQuestionTest, MaterializedTextAroundTheVectorLimit) {
+  std::vector<Wire> names;
+  for (int octets = 2; octets <= 70; ++octets) {
+    for (int first = 1; first < octets - 1 && first <= kMaxLabelLength;
+         ++first) {
+      // A label of `first` bytes, then labels of 1..9 bytes to fill.
+      Wire name = {static_cast<uint8_t>(first)};
+      for (int k = 0; k < first; ++k) name.push_back("aZ-9_Q"[k % 6]);
+      int left = octets - 1 - (first + 1);
+      while (left >= 2) {
+        const int len = std::min(left - 1, 1 + left % 9);
+        name.push_back(static_cast<uint8_t>(len));
+        for (int k = 0; k < len; ++k) name.push_back("Mx0"[k % 3]);
+        left -= len + 1;
+      }
+      if (left != 0) continue;
+      name.push_back(0);
+      names.push_back(name);
+    }
+  }
+  const size_t plain = names.size();
+  for (uint8_t escaped : {0x00, 0x20, 0x2e, 0x5c, 0x7f, 0x80, 0xff}) {
+    Wire front = {3, escaped, 'b', 'c', 2, 'd', 'e', 0};
+    Wire back = {3, 'a', 'b', escaped, 2, 'd', 'e', 0};
+    names.push_back(front);
+    names.push_back(back);
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    Wire q = QueryWithName(names[i]);
+    Append(q, Wire{0, 1, 0, 1});
+    DnsMessage full, lazy;
+    ASSERT_EQ(Decode(q, DnsDepth::kQuestion, &full), Anomaly::kNone) << i;
+    ASSERT_EQ(DecodeDnsQuestion(Bytes(q.data(), q.size()), &lazy),
+              Anomaly::kNone);
+    MaterializeQname(&lazy);
+    ASSERT_EQ(lazy.qname(), full.qname()) << i;
+    ASSERT_EQ(full.qname(), ReferenceText(q)) << i;
+    EXPECT_EQ(lazy.qname_text[lazy.qname_length], '\0');
+    if (i >= plain) {
+      EXPECT_NE(lazy.qname().find('\\'), std::string::npos) << i;
+    }
+  }
+  EXPECT_GT(plain, 500u);
 }
 
 TEST(DecodeDnsQuestionTest, TcpLazyMatchesFull) {
