@@ -594,6 +594,25 @@ void Worker::Predecode(const parse::Packet& p, parse::DnsMessage* m) const {
   }
 }
 
+void Worker::PrefetchQueryFrame(const parse::Packet& p,
+                                const parse::DnsMessage& m, uint64_t hash) {
+  const uint8_t rcode = m.header.rcode();
+  if (!m.has_question || !m.header.qr() ||
+      (rcode != parse::kRcodeServFail && rcode != parse::kRcodeRefused)) {
+    return;
+  }
+  const TxKey k =
+      MakeKey(p.ip.dst, p.ip.src, p.ports.dst, p.ports.src, m.header.id, false);
+  // A Find ahead of the packets in between costs them nothing: an Erase of
+  // an entry other than the last one found looks its slot up again.
+  if (const TxEntry* e = table_->Find(k, hash); e != nullptr) {
+    const auto* slot = reinterpret_cast<const char*>(
+        &frames_[e->frame_seq & (frames_.size() - 1)]);
+    __builtin_prefetch(slot);
+    __builtin_prefetch(slot + 64);
+  }
+}
+
 void Worker::Prefetch(const parse::Packet& p) const {
   bool valid;
   PrefetchHash(p, &valid);
@@ -632,6 +651,9 @@ void Worker::ProcessBurst(const int64_t* ts, const parse::Packet* packets,
       if (const size_t j = i + kAhead; j < m && valid[j]) {
         table_->PrefetchEntry(hashes[j]);
         Predecode(p[j], &decoded_[j % kDecodeSlots]);
+      }
+      if (const size_t j = i + kFrameAhead; j < m && valid[j]) {
+        PrefetchQueryFrame(p[j], decoded_[j % kDecodeSlots], hashes[j]);
       }
       hint_hash_ = hashes[i];
       hint_valid_ = valid[i];
