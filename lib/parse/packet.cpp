@@ -1,6 +1,7 @@
 #include "lib/parse/packet.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace edgecap::parse {
 namespace {
@@ -199,7 +200,82 @@ bool IsSupportedLinkType(uint32_t link) {
   }
 }
 
+namespace {
+
+// The frame nearly every packet at a DNS edge is: Ethernet, IPv4 without
+// options or fragmentation or IPv6 without extension headers, UDP, with
+// lengths that agree. Its checks and fields in one short function, where
+// the general decoder walks link types, VLAN tags, extension headers and
+// ICMP quotes (in a loop: 6.7 -> 3.5 ns a frame; in the replay with the
+// worker's work skipped, 1.7-2 of its ~12 ns a packet). GCC turns the
+// selects on the IP version into a branch; a branch-free version (masks
+// hidden from the optimizer) was slower in that replay. False when the
+// frame is not such a frame; `out` is then the general decoder's to write.
+bool DecodeEthernetUdp(const uint8_t* p, size_t cap, Packet* out) {
+  // Room for either version's headers: both are read alike.
+  constexpr size_t kEth = 14, kV4 = 20, kV6 = 40, kUdp = 8;
+  if (cap < kEth + kV6 + kUdp) return false;
+  const uint8_t* const ip = p + kEth;
+  const uint16_t ethertype = Load16(p + 12);
+  const bool v4 = ethertype == kEtherIpv4 && ip[0] == 0x45 &&
+                  (Load16(ip + 6) & 0x3fff) == 0 && ip[9] == kProtoUdp;
+  const bool v6 =
+      ethertype == kEtherIpv6 && (ip[0] >> 4) == 6 && ip[6] == kProtoUdp;
+  if (!(v4 | v6)) return false;
+  const size_t hlen = v6 ? kV6 : kV4;
+  const size_t declared = v6 ? kV6 + Load16(ip + 4) : Load16(ip + 2);
+  const size_t end = std::min(cap - kEth, declared);
+  const uint8_t* const udp = ip + hlen;
+  const size_t udp_len = Load16(udp + 4);
+  if (end < hlen + kUdp || udp_len < kUdp || udp_len > declared - hlen) {
+    return false;  // an anomaly: the general decoder names it
+  }
+  static constexpr Packet kEmpty{};
+  *out = kEmpty;
+  // The addresses: IPv6's 16 bytes or IPv4's 4 and zeros.
+  const uint64_t six = v6 ? ~uint64_t{0} : 0;
+  uint64_t src[2], dst[2];
+  std::memcpy(src, ip + 8, 16);
+  std::memcpy(dst, ip + 24, 16);
+  uint32_t src4, dst4;
+  std::memcpy(&src4, ip + 12, 4);
+  std::memcpy(&dst4, ip + 16, 4);
+  src[0] = (src[0] & six) | (src4 & ~six);
+  src[1] &= six;
+  dst[0] = (dst[0] & six) | (dst4 & ~six);
+  dst[1] &= six;
+  IpHeader& h = out->ip;
+  h.version = v6 ? 6 : 4;
+  std::memcpy(h.src.bytes.data(), src, 16);
+  std::memcpy(h.dst.bytes.data(), dst, 16);
+  h.src.version = h.dst.version = h.version;
+  h.protocol = kProtoUdp;
+  h.ttl = v6 ? ip[7] : ip[8];
+  h.id = v6 ? 0 : Load16(ip + 4);
+  h.total_length = static_cast<uint16_t>(std::min<size_t>(declared, 0xffff));
+  out->l3_offset = kEth;
+  out->l4_offset = static_cast<uint16_t>(kEth + hlen);
+  out->transport = Transport::kUdp;
+  out->ports.src = Load16(udp);
+  out->ports.dst = Load16(udp + 2);
+  out->l4_length = static_cast<uint16_t>(udp_len);
+  out->payload = Bytes(udp + kUdp, std::min(end - hlen, udp_len) - kUdp);
+  return true;
+}
+
+}  // namespace
+
 Anomaly DecodeFrame(LinkType link, Bytes frame, Packet* out) {
+  if (link == LinkType::kEthernet &&
+      DecodeEthernetUdp(frame.data(), frame.size(), out)) {
+    return Anomaly::kNone;
+  }
+  return internal::DecodeFrameGeneral(link, frame, out);
+}
+
+namespace internal {
+
+Anomaly DecodeFrameGeneral(LinkType link, Bytes frame, Packet* out) {
   static constexpr Packet kEmpty{};
   *out = kEmpty;
   const uint8_t* const p = frame.data();
@@ -354,5 +430,7 @@ Anomaly DecodeFrame(LinkType link, Bytes frame, Packet* out) {
   out->transport = Transport::kOther;
   return Anomaly::kUnsupportedIpProtocol;
 }
+
+}  // namespace internal
 
 }  // namespace edgecap::parse

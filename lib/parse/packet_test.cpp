@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 
 #include "lib/parse/dns.h"
@@ -522,6 +523,83 @@ TEST(DecodeFrameTest, Icmp6ErrorsQuoteIpv6WithExtensionHeaders) {
   EXPECT_EQ(Decode(LinkType::kIpv6,
                    Ipv6(Addr6(2), Addr6(1), 58, Icmp(1, 4, cut)), &p),
             Anomaly::kIcmpQuoteTruncated);
+}
+
+void ExpectSameIp(const IpHeader& a, const IpHeader& b, const char* what) {
+  EXPECT_EQ(a.version, b.version) << what;
+  EXPECT_EQ(a.src, b.src) << what;
+  EXPECT_EQ(a.dst, b.dst) << what;
+  EXPECT_EQ(a.protocol, b.protocol) << what;
+  EXPECT_EQ(a.ttl, b.ttl) << what;
+  EXPECT_EQ(a.id, b.id) << what;
+  EXPECT_EQ(a.total_length, b.total_length) << what;
+  EXPECT_EQ(a.first_fragment, b.first_fragment) << what;
+  EXPECT_EQ(a.is_fragment, b.is_fragment) << what;
+  EXPECT_EQ(a.fragment_offset, b.fragment_offset) << what;
+}
+
+void ExpectSamePacket(const Packet& a, const Packet& b) {
+  EXPECT_EQ(a.vlan_depth, b.vlan_depth);
+  for (int i = 0; i < kMaxVlanTags; ++i)
+    EXPECT_EQ(a.vlan_ids[i], b.vlan_ids[i]);
+  ExpectSameIp(a.ip, b.ip, "ip");
+  EXPECT_EQ(a.l3_offset, b.l3_offset);
+  EXPECT_EQ(a.l4_offset, b.l4_offset);
+  EXPECT_EQ(a.transport, b.transport);
+  EXPECT_EQ(a.ports.src, b.ports.src);
+  EXPECT_EQ(a.ports.dst, b.ports.dst);
+  EXPECT_EQ(a.tcp_flags, b.tcp_flags);
+  EXPECT_EQ(a.tcp_seq, b.tcp_seq);
+  EXPECT_EQ(a.tcp_ack, b.tcp_ack);
+  EXPECT_EQ(a.icmp_type, b.icmp_type);
+  EXPECT_EQ(a.icmp_code, b.icmp_code);
+  EXPECT_EQ(a.is_icmp_error, b.is_icmp_error);
+  EXPECT_EQ(a.icmp.type, b.icmp.type);
+  EXPECT_EQ(a.icmp.code, b.icmp.code);
+  ExpectSameIp(a.icmp.inner, b.icmp.inner, "icmp.inner");
+  EXPECT_EQ(a.icmp.inner_transport, b.icmp.inner_transport);
+  EXPECT_EQ(a.icmp.has_inner_ports, b.icmp.has_inner_ports);
+  EXPECT_EQ(a.payload.data(), b.payload.data());
+  EXPECT_EQ(a.payload.size(), b.payload.size());
+  EXPECT_EQ(a.l4_length, b.l4_length);
+}
+
+// DecodeFrame takes a shortcut for Ethernet/IPv4/IPv6/UDP frames; on every
+// frame, taken or not, it must decode what the general decoder decodes.
+// Frames of both versions with random bytes of their headers changed (the
+// version, header length, fragment bits, protocol, lengths) and random cuts.
+TEST(DecodeFrameTest, UdpShortcutAgreesWithTheGeneralDecoder) {
+  const Wire dns = DnsQuery(4242, "shortcut.Example.net", 28, true);
+  const std::vector<Wire> seeds = {
+      Eth(0x0800, Ipv4(kClient, kServer, 17, Udp(5353, 53, dns))),
+      Eth(0x86dd, Ipv6(Addr6(1), Addr6(2), 17, Udp(53, 40000, dns))),
+      Eth(0x0800, Ipv4(kServer, kRouter, 17, Udp(53, 53, {}))),
+      Eth(0x86dd, Ipv6(Addr6(3), Addr6(4), 17, Udp(1, 53, {1, 2, 3}))),
+  };
+  std::mt19937 rng(8);
+  int shortcut_sized = 0, anomalies = 0;
+  for (int i = 0; i < 40000; ++i) {
+    Wire w = seeds[i % seeds.size()];
+    const int edits = static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits; ++e) {
+      // Mostly in the IP and UDP headers, where the shortcut decides.
+      const size_t at = 12 + rng() % std::min<size_t>(w.size() - 12, 52);
+      w[at] = rng() % 2 ? static_cast<uint8_t>(rng())
+                        : static_cast<uint8_t>(w[at] ^ (1u << (rng() % 8)));
+    }
+    if (rng() % 4 == 0) w.resize(rng() % (w.size() + 1));
+    Packet fast, general;
+    const Anomaly a = Decode(LinkType::kEthernet, w, &fast);
+    ASSERT_EQ(a, internal::DecodeFrameGeneral(
+                     LinkType::kEthernet, Bytes(w.data(), w.size()), &general))
+        << i;
+    ExpectSamePacket(fast, general);
+    if (HasFailure()) FAIL() << "frame " << i;
+    shortcut_sized += w.size() >= 62;
+    anomalies += a != Anomaly::kNone;
+  }
+  EXPECT_GT(shortcut_sized, 20000);
+  EXPECT_GT(anomalies, 5000);
 }
 
 TEST(DecodeFrameTest, NeverReadsPastTheSpan) {
