@@ -538,5 +538,41 @@ TEST_F(WorkerTest, EvidenceFramesComeBackByteForByte) {
   EXPECT_EQ(checked, sent.size());
 }
 
+// The ring keeps the last frame_ring_slots query frames (64 here): a
+// failure of an older query has no query frame, a newer one has its own.
+TEST_F(WorkerTest, EvidenceOfQueriesTheRingStillHolds) {
+  WorkerConfig config;  // the fixture's, with room for 100 servers
+  config.max_transactions = 1024;
+  config.frame_ring_slots = 64;
+  auto w = Worker::Create(config, 0);
+  ASSERT_TRUE(w.ok());
+  worker_ = std::move(*w);
+  constexpr int kQueries = 100;  // each to its own server, all timing out
+  for (int i = 0; i < kQueries; ++i) {
+    Feed(kT0 + i * 1000,
+         DnsQuery(kClient,
+                  V4(203, 0, static_cast<uint8_t>(i / 256),
+                     static_cast<uint8_t>(i % 256)),
+                  2000 + i, 53, static_cast<uint16_t>(i), "gone.example"));
+  }
+  Finish(kT0 + 60 * kS);
+  int with_frame = 0, checked = 0;
+  for (const auto& b : buckets_) {
+    for (const ServerCounters& c : b->servers) {
+      ASSERT_GE(c.evidence, 0);
+      const int i = c.server.ip.bytes[2] * 256 + c.server.ip.bytes[3];
+      const Frame& got = b->evidence[c.evidence].first.query;
+      EXPECT_EQ(got.length > 0, i >= kQueries - 64) << i;
+      if (got.length > 0) {
+        EXPECT_EQ(got.ts_ns, kT0 + i * 1000) << i;
+      }
+      with_frame += got.length > 0;
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, kQueries);
+  EXPECT_EQ(with_frame, 64);
+}
+
 }  // namespace
 }  // namespace edgecap::flow
