@@ -574,23 +574,50 @@ TxKey MakeKey(const parse::IpAddress& client, const parse::IpAddress& server,
                                  (client.version == 6 ? kTxV6 : 0));
   return k;
 }
+
+// The key of the query an ICMP error quotes, as OnIcmpError makes it, when
+// the quote holds a UDP query's DNS header; false otherwise.
+bool QuotedQueryKey(const parse::Packet& p, TxKey* k) {
+  const parse::IcmpError& q = p.icmp;
+  if (!p.is_icmp_error || !q.unreachable ||
+      q.inner_transport != parse::Transport::kUdp || !q.has_inner_ports ||
+      q.inner_payload.size() < 12 || (q.inner_payload[2] & 0x80)) {
+    return false;
+  }
+  const uint16_t txid =
+      static_cast<uint16_t>(q.inner_payload[0] << 8 | q.inner_payload[1]);
+  *k = MakeKey(q.inner.src, q.inner.dst, q.inner_ports.src, q.inner_ports.dst,
+               txid, false);
+  return true;
+}
 }  // namespace
 
-uint64_t Worker::PrefetchHash(const parse::Packet& p, bool* valid) const {
-  *valid = false;
-  if (p.transport != parse::Transport::kUdp || p.payload.size() < 12 ||
-      (p.ports.src != 53 && p.ports.dst != 53)) {
-    return 0;
+uint64_t Worker::PrefetchHash(const parse::Packet& p, Lookahead* kind) const {
+  if (p.transport == parse::Transport::kUdp && p.payload.size() >= 12 &&
+      (p.ports.src == 53 || p.ports.dst == 53)) {
+    const uint16_t txid =
+        static_cast<uint16_t>(p.payload[0] << 8 | p.payload[1]);
+    const bool response = p.payload[2] & 0x80;
+    const TxKey k = response ? MakeKey(p.ip.dst, p.ip.src, p.ports.dst,
+                                       p.ports.src, txid, false)
+                             : MakeKey(p.ip.src, p.ip.dst, p.ports.src,
+                                       p.ports.dst, txid, false);
+    const uint64_t h = k.Hash();
+    table_->Prefetch(h);
+    *kind = Lookahead::kDns;
+    return h;
   }
-  const uint16_t txid = static_cast<uint16_t>(p.payload[0] << 8 | p.payload[1]);
-  const bool response = p.payload[2] & 0x80;
-  const TxKey k =
-      response
-          ? MakeKey(p.ip.dst, p.ip.src, p.ports.dst, p.ports.src, txid, false)
-          : MakeKey(p.ip.src, p.ip.dst, p.ports.src, p.ports.dst, txid, false);
+  *kind = Lookahead::kNone;
+  return p.is_icmp_error ? PrefetchQuoteHash(p, kind) : 0;
+}
+
+uint64_t Worker::PrefetchQuoteHash(const parse::Packet& p,
+                                   Lookahead* kind) const {
+  TxKey k;
+  if (!QuotedQueryKey(p, &k)) return 0;
   const uint64_t h = k.Hash();
   table_->Prefetch(h);
-  *valid = true;
+  *kind = Lookahead::kQuote;
   return h;
 }
 
@@ -601,15 +628,20 @@ void Worker::Predecode(const parse::Packet& p, parse::DnsMessage* m) const {
   }
 }
 
-void Worker::PrefetchQueryFrame(const parse::Packet& p,
+void Worker::PrefetchQueryFrame(const parse::Packet& p, Lookahead kind,
                                 const parse::DnsMessage& m, uint64_t hash) {
-  const uint8_t rcode = m.header.rcode();
-  if (!m.has_question || !m.header.qr() ||
-      (rcode != parse::kRcodeServFail && rcode != parse::kRcodeRefused)) {
-    return;
+  TxKey k;
+  if (kind == Lookahead::kQuote) {
+    QuotedQueryKey(p, &k);
+  } else {
+    const uint8_t rcode = m.header.rcode();
+    if (!m.has_question || !m.header.qr() ||
+        (rcode != parse::kRcodeServFail && rcode != parse::kRcodeRefused)) {
+      return;
+    }
+    k = MakeKey(p.ip.dst, p.ip.src, p.ports.dst, p.ports.src, m.header.id,
+                false);
   }
-  const TxKey k =
-      MakeKey(p.ip.dst, p.ip.src, p.ports.dst, p.ports.src, m.header.id, false);
   // A Find ahead of the packets in between costs them nothing: an Erase of
   // an entry other than the last one found looks its slot up again.
   if (const TxEntry* e = table_->Find(k, hash); e != nullptr) {
@@ -621,8 +653,8 @@ void Worker::PrefetchQueryFrame(const parse::Packet& p,
 }
 
 void Worker::Prefetch(const parse::Packet& p) const {
-  bool valid;
-  PrefetchHash(p, &valid);
+  Lookahead kind;
+  PrefetchHash(p, &kind);
 }
 
 void Worker::ProcessBurst(const int64_t* ts, const parse::Packet* packets,
@@ -635,37 +667,42 @@ void Worker::ProcessBurst(const int64_t* ts, const parse::Packet* packets,
   constexpr size_t kChunk = 64;
   constexpr size_t kAhead = kDecodeAhead;
   uint64_t hashes[kChunk];
-  bool valid[kChunk];
+  Lookahead kinds[kChunk];
   for (size_t base = 0; base < n; base += kChunk) {
     const size_t m = std::min(kChunk, n - base);
     const parse::Packet* p = packets + base;
     for (size_t i = 0; i < m; ++i) {
-      hashes[i] = PrefetchHash(p[i], &valid[i]);
+      hashes[i] = PrefetchHash(p[i], &kinds[i]);
       // A question starts 54 (IPv4) or 74 (IPv6) bytes into the frame: its
       // name is mostly on the frame's second line, which the decoder's
       // label walk otherwise waits for.
-      if (valid[i] && frames[base + i].size() > 64) {
+      if (kinds[i] == Lookahead::kDns && frames[base + i].size() > 64) {
         __builtin_prefetch(frames[base + i].data() + 64);
       }
     }
     for (size_t i = 0; i < std::min(m, kAhead); ++i) {
-      if (valid[i]) {
-        table_->PrefetchEntry(hashes[i]);
+      if (kinds[i] != Lookahead::kNone) table_->PrefetchEntry(hashes[i]);
+      if (kinds[i] == Lookahead::kDns) {
         Predecode(p[i], &decoded_[i % kDecodeSlots]);
       }
     }
     for (size_t i = 0; i < m; ++i) {
-      if (const size_t j = i + kAhead; j < m && valid[j]) {
-        table_->PrefetchEntry(hashes[j]);
-        Predecode(p[j], &decoded_[j % kDecodeSlots]);
+      if (const size_t j = i + kAhead; j < m) {
+        if (kinds[j] != Lookahead::kNone) table_->PrefetchEntry(hashes[j]);
+        if (kinds[j] == Lookahead::kDns) {
+          Predecode(p[j], &decoded_[j % kDecodeSlots]);
+        }
       }
-      if (const size_t j = i + kFrameAhead; j < m && valid[j]) {
-        PrefetchQueryFrame(p[j], decoded_[j % kDecodeSlots], hashes[j]);
+      if (const size_t j = i + kFrameAhead;
+          j < m && kinds[j] != Lookahead::kNone) {
+        PrefetchQueryFrame(p[j], kinds[j], decoded_[j % kDecodeSlots],
+                           hashes[j]);
       }
+      const bool dns = kinds[i] == Lookahead::kDns;
       hint_hash_ = hashes[i];
-      hint_valid_ = valid[i];
+      hint_valid_ = dns;
       dns_ = &decoded_[i % kDecodeSlots];
-      predecoded_ = valid[i];
+      predecoded_ = dns;
       Process(ts[base + i], p[i], frames[base + i]);
     }
   }

@@ -263,22 +263,28 @@ class Worker {
   parse::DnsMessage* dns_ = &decoded_[0];
   bool predecoded_ = false;  // *dns_ holds the current packet's question
   void Predecode(const parse::Packet& p, parse::DnsMessage* m) const;
-  // A SERVFAIL or REFUSED answer's failure evidence copies its query's
-  // frame from the ring, written with streaming stores long before: a miss
-  // to memory on every such answer (a quarter of OnDns's time on the mix).
-  // ProcessBurst starts loading it kFrameAhead packets ahead, once the
-  // answer is decoded and its table entry prefetched.
+  // What ProcessBurst looks up ahead for a packet: the transaction of a
+  // UDP DNS message, or of the query an ICMP error quotes.
+  enum class Lookahead : uint8_t { kNone, kDns, kQuote };
+  // The failure evidence of a SERVFAIL or REFUSED answer or an ICMP error
+  // copies its query's frame from the ring, written with streaming stores
+  // before: a miss to memory on every such packet (a quarter of OnDns's
+  // time on the mix; RecordFailure's, for ICMP errors). ProcessBurst starts
+  // loading it kFrameAhead packets ahead, once the packet is decoded and
+  // its table entry prefetched.
   static constexpr size_t kFrameAhead = 2;
   static_assert(kFrameAhead < kDecodeAhead);
-  void PrefetchQueryFrame(const parse::Packet& p, const parse::DnsMessage& m,
-                          uint64_t hash);
+  void PrefetchQueryFrame(const parse::Packet& p, Lookahead kind,
+                          const parse::DnsMessage& m, uint64_t hash);
   parse::DnsMessage scratch_;  // a stored query re-decoded for a failure
   WorkerStats stats_;
   // ProcessBurst: the UDP DNS key hash of the packet being processed, from
   // its prefetch (same key: both read the id and QR bit of the payload).
   uint64_t hint_hash_ = 0;
   bool hint_valid_ = false;
-  uint64_t PrefetchHash(const parse::Packet& packet, bool* valid) const;
+  uint64_t PrefetchHash(const parse::Packet& packet, Lookahead* kind) const;
+  [[gnu::noinline]] uint64_t PrefetchQuoteHash(const parse::Packet& packet,
+                                               Lookahead* kind) const;
   QueryWatcher* watcher_ = nullptr;
 };
 
