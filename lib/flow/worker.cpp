@@ -387,13 +387,7 @@ uint32_t Worker::StoreFrame(int64_t ts, parse::Bytes frame) {
 }
 
 const Frame* Worker::FrameAt(uint32_t seq) const {
-  // A frame stored `frames_.size()` or more frames ago has been written
-  // over: known without reading its slot, a miss to memory (the ring is
-  // written with streaming stores). At replay rates the ring holds ~20 ms,
-  // and every timeout's query frame is gone: that read was 1.4% of the
-  // worker. Sequence numbers repeat only after 2^32 frames, far longer
-  // than any entry or stashed error lives.
-  if (seq == 0 || frame_seq_ - seq > frames_.size()) return nullptr;
+  if (!FrameKept(seq)) return nullptr;
   const FrameSlot& s = frames_[seq & (frames_.size() - 1)];
   return s.seq == seq ? &s.frame : nullptr;
 }
@@ -632,7 +626,7 @@ void Worker::PrefetchQueryFrame(const parse::Packet& p, Lookahead kind,
                                 const parse::DnsMessage& m, uint64_t hash) {
   TxKey k;
   if (kind == Lookahead::kQuote) {
-    QuotedQueryKey(p, &k);
+    QuotedQueryKey(p, &k);  // true: PrefetchHash made this a kQuote
   } else {
     const uint8_t rcode = m.header.rcode();
     if (!m.has_question || !m.header.qr() ||
@@ -644,7 +638,8 @@ void Worker::PrefetchQueryFrame(const parse::Packet& p, Lookahead kind,
   }
   // A Find ahead of the packets in between costs them nothing: an Erase of
   // an entry other than the last one found looks its slot up again.
-  if (const TxEntry* e = table_->Find(k, hash); e != nullptr) {
+  if (const TxEntry* e = table_->Find(k, hash);
+      e != nullptr && FrameKept(e->frame_seq)) {
     const auto* slot = reinterpret_cast<const char*>(
         &frames_[e->frame_seq & (frames_.size() - 1)]);
     __builtin_prefetch(slot);

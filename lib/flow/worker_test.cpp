@@ -541,7 +541,7 @@ TEST_F(WorkerTest, EvidenceFramesComeBackByteForByte) {
 // The ring keeps the last frame_ring_slots query frames (64 here): a
 // failure of an older query has no query frame, a newer one has its own.
 TEST_F(WorkerTest, EvidenceOfQueriesTheRingStillHolds) {
-  WorkerConfig config;  // the fixture's, with room for 100 servers
+  WorkerConfig config;  // not the fixture's 64 servers a bucket: 100
   config.max_transactions = 1024;
   config.frame_ring_slots = 64;
   auto w = Worker::Create(config, 0);

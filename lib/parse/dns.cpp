@@ -102,6 +102,50 @@ inline char* AppendLabel(const uint8_t* m, const uint8_t* label, size_t len,
   return o;
 }
 
+#if defined(EDGECAP_NAME_HASH_AVX512)
+// The text of a name of up to 64 wire octets (root included) without
+// pointers, written with a few vector operations: the bytes after the first
+// length octet, the other length octets replaced by dots, 'A'..'Z'
+// lowercased; what AppendLabel writes, for names without a byte it escapes
+// (kPlain's zeros). False for anything else (longer, compressed, the root
+// alone, a byte that dig prints escaped): ReadQname<true> writes those. A name
+// was materialized for ~18% of the mix's packets (NXDOMAIN records, watch-list
+// cache misses), at ~300 instructions a name in the label-by-label writer.
+bool WriteQuickText(const uint8_t* m, size_t size, size_t pos,
+                    DnsMessage* out) {
+  uint64_t lengths = 0;  // where the length octets are, from pos
+  size_t root = 0;
+  for (;;) {
+    if (pos + root >= size || root >= name_hash::kBlock) return false;
+    const uint8_t len = m[pos + root];
+    if (len == 0) break;
+    if (len & 0xc0) return false;
+    lengths |= uint64_t{1} << root;
+    root += 1 + len;
+  }
+  if (root == 0) return false;
+  const size_t text_length = root - 1;
+  const __mmask64 text = _bzhi_u64(~uint64_t{0}, text_length);
+  const __mmask64 dots = static_cast<__mmask64>(lengths >> 1) & text;
+  const __m512i v = _mm512_maskz_loadu_epi8(text, m + pos + 1);
+  const __mmask64 printable =
+      _mm512_cmplt_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8(0x21)),
+                             _mm512_set1_epi8(0x7f - 0x21));
+  const __mmask64 special = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('.')) |
+                            _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\\'));
+  if ((text & ~dots & ~(printable & ~special)) != 0) return false;
+  const __mmask64 upper = _mm512_cmplt_epu8_mask(
+      _mm512_sub_epi8(v, _mm512_set1_epi8('A')), _mm512_set1_epi8(26));
+  __m512i t = _mm512_mask_blend_epi8(
+      upper, v, _mm512_or_si512(v, _mm512_set1_epi8(0x20)));
+  t = _mm512_mask_blend_epi8(dots, t, _mm512_set1_epi8('.'));
+  _mm512_mask_storeu_epi8(out->qname_text, text, t);
+  out->qname_text[text_length] = '\0';
+  out->qname_length = static_cast<uint16_t>(text_length);
+  return true;
+}
+#endif
+
 using name_hash::HashLabels;
 using name_hash::Mix;
 
@@ -416,51 +460,6 @@ Anomaly DecodeDnsTcp(Bytes segment, DnsDepth depth, DnsMessage* out) {
 Anomaly DecodeDnsTcpQuestion(Bytes segment, DnsMessage* out) {
   return DecodeTcp(segment, DnsDepth::kQuestion, /*text=*/false, out);
 }
-
-namespace {
-#if defined(EDGECAP_NAME_HASH_AVX512)
-// The text of a name of fewer than 64 octets without pointers, written
-// with a few vector operations: the bytes after the first length octet,
-// the other length octets replaced by dots, 'A'..'Z' lowercased. False for
-// anything else (longer, compressed, the root alone, a byte that dig
-// prints escaped): ReadQname<true> writes those. A name was materialized
-// for ~18% of the mix's packets (NXDOMAIN records, watch-list cache
-// misses), at ~300 instructions a name in the label-by-label writer.
-bool WriteQuickText(const uint8_t* m, size_t size, size_t pos,
-                    DnsMessage* out) {
-  uint64_t lengths = 0;  // where the length octets are, from pos
-  size_t root = 0;
-  for (;;) {
-    if (pos + root >= size || root >= name_hash::kBlock) return false;
-    const uint8_t len = m[pos + root];
-    if (len == 0) break;
-    if (len & 0xc0) return false;
-    lengths |= uint64_t{1} << root;
-    root += 1 + len;
-  }
-  if (root == 0) return false;
-  const size_t text_length = root - 1;
-  const __mmask64 text = _bzhi_u64(~uint64_t{0}, text_length);
-  const __mmask64 dots = static_cast<__mmask64>(lengths >> 1) & text;
-  const __m512i v = _mm512_maskz_loadu_epi8(text, m + pos + 1);
-  const __mmask64 printable =
-      _mm512_cmplt_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8(0x21)),
-                             _mm512_set1_epi8(0x7f - 0x21));
-  const __mmask64 special = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('.')) |
-                            _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\\'));
-  if ((text & ~dots & ~(printable & ~special)) != 0) return false;
-  const __mmask64 upper = _mm512_cmplt_epu8_mask(
-      _mm512_sub_epi8(v, _mm512_set1_epi8('A')), _mm512_set1_epi8(26));
-  __m512i t = _mm512_mask_blend_epi8(
-      upper, v, _mm512_or_si512(v, _mm512_set1_epi8(0x20)));
-  t = _mm512_mask_blend_epi8(dots, t, _mm512_set1_epi8('.'));
-  _mm512_mask_storeu_epi8(out->qname_text, text, t);
-  out->qname_text[text_length] = '\0';
-  out->qname_length = static_cast<uint16_t>(text_length);
-  return true;
-}
-#endif
-}  // namespace
 
 void MaterializeQname(DnsMessage* m) {
   if (!m->qname_pending) return;

@@ -672,18 +672,21 @@ TEST(DecodeDnsQuestionTest, NameHashCannotBeSteeredIntoACollision) {
   EXPECT_GT(pairs, 50);
 }
 
-// MaterializeQname writes names of up to 63 octets with vector operations
-// where the CPU has AVX-512 (the general writer otherwise): both sides of
-// that limit, every label length, and each byte the text must escape, at
-// the first and the last position of a label.
+// MaterializeQname writes names of up to 64 wire octets (root included)
+// with vector operations where the CPU has AVX-512 (the general writer
+// otherwise): both sides of that limit, every label length, the bytes on
+// either side of the printable range and of 'A'..'Z' (written as they are
+// or lowercased), and bytes the text must escape, first and last in a
+// short name and last in names of 63 to 65 octets.
 TEST(DecodeDnsQuestionTest, MaterializedTextAroundTheVectorLimit) {
   std::vector<Wire> names;
+  const std::string fill = "aZ-9_Q!~@[`{AzZa";
   for (int octets = 2; octets <= 70; ++octets) {
     for (int first = 1; first < octets - 1 && first <= kMaxLabelLength;
          ++first) {
       // A label of `first` bytes, then labels of 1..9 bytes to fill.
       Wire name = {static_cast<uint8_t>(first)};
-      for (int k = 0; k < first; ++k) name.push_back("aZ-9_Q"[k % 6]);
+      for (int k = 0; k < first; ++k) name.push_back(fill[k % fill.size()]);
       int left = octets - 1 - (first + 1);
       while (left >= 2) {
         const int len = std::min(left - 1, 1 + left % 9);
@@ -702,6 +705,16 @@ TEST(DecodeDnsQuestionTest, MaterializedTextAroundTheVectorLimit) {
     Wire back = {3, 'a', 'b', escaped, 2, 'd', 'e', 0};
     names.push_back(front);
     names.push_back(back);
+    for (int octets : {63, 64, 65}) {  // the escaped byte last
+      Wire name = {40};
+      name.insert(name.end(), 40, 'k');
+      const int last = octets - 1 - 41 - 1;
+      name.push_back(static_cast<uint8_t>(last));
+      name.insert(name.end(), last - 1, 'k');
+      name.push_back(escaped);
+      name.push_back(0);
+      names.push_back(name);
+    }
   }
   for (size_t i = 0; i < names.size(); ++i) {
     Wire q = QueryWithName(names[i]);

@@ -1,7 +1,10 @@
 #include "lib/parse/packet.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
+
+#include "lib/parse/packet_internal.h"
 
 namespace edgecap::parse {
 namespace {
@@ -212,7 +215,9 @@ namespace {
 // hidden from the optimizer) was slower in that replay. False when the
 // frame is not such a frame; `out` is then the general decoder's to write.
 bool DecodeEthernetUdp(const uint8_t* p, size_t cap, Packet* out) {
-  // Room for either version's headers: both are read alike.
+  // Room for either version's headers: both are read alike. (A minimum
+  // Ethernet frame of 60 bytes, an IPv4 query for a short name, is the
+  // general decoder's.)
   constexpr size_t kEth = 14, kV4 = 20, kV6 = 40, kUdp = 8;
   if (cap < kEth + kV6 + kUdp) return false;
   const uint8_t* const ip = p + kEth;
@@ -232,7 +237,9 @@ bool DecodeEthernetUdp(const uint8_t* p, size_t cap, Packet* out) {
   }
   static constexpr Packet kEmpty{};
   *out = kEmpty;
-  // The addresses: IPv6's 16 bytes or IPv4's 4 and zeros.
+  // The addresses: IPv6's 16 bytes or IPv4's 4 and zeros (the 4 in the low
+  // bytes of the first word).
+  static_assert(std::endian::native == std::endian::little);
   const uint64_t six = v6 ? ~uint64_t{0} : 0;
   uint64_t src[2], dst[2];
   std::memcpy(src, ip + 8, 16);

@@ -133,12 +133,6 @@ inline constexpr int kMaxIpv6ExtensionHeaders = 8;
 // first anomaly met (fields decoded up to that point stay filled).
 Anomaly DecodeFrame(LinkType link, Bytes frame, Packet* out);
 
-namespace internal {
-// DecodeFrame without its fast path for Ethernet/IP/UDP frames (the two
-// agree on every frame: packet_test).
-Anomaly DecodeFrameGeneral(LinkType link, Bytes frame, Packet* out);
-}  // namespace internal
-
 }  // namespace edgecap::parse
 
 #endif  // EDGECAP_LIB_PARSE_PACKET_H_
