@@ -493,7 +493,8 @@ void Worker::KeepEvidence(Bucket* b, ServerCounters* c,
 
 // ---------------------------------------------------------------- packets
 
-void Worker::Process(int64_t ts, const parse::Packet& p, parse::Bytes frame) {
+inline void Worker::ProcessOne(int64_t ts, const parse::Packet& p,
+                               parse::Bytes frame) {
   ++stats_.packets;
   if (ts >= next_tick_ns_) AdvanceTick(ts);
   switch (p.transport) {
@@ -529,6 +530,10 @@ void Worker::Process(int64_t ts, const parse::Packet& p, parse::Bytes frame) {
     default:
       break;
   }
+}
+
+void Worker::Process(int64_t ts, const parse::Packet& p, parse::Bytes frame) {
+  ProcessOne(ts, p, frame);
 }
 
 void Worker::OnDns(int64_t ts, const parse::Packet& p, parse::Bytes frame,
@@ -698,7 +703,7 @@ void Worker::ProcessBurst(const int64_t* ts, const parse::Packet* packets,
       hint_valid_ = dns;
       dns_ = &decoded_[i % kDecodeSlots];
       predecoded_ = dns;
-      Process(ts[base + i], p[i], frames[base + i]);
+      ProcessOne(ts[base + i], p[i], frames[base + i]);
     }
   }
   hint_valid_ = false;

@@ -144,6 +144,10 @@ class Worker {
   Worker(const WorkerConfig& config, int id,
          std::unique_ptr<TransactionTable> table);
 
+  // Process() itself, inlined into ProcessBurst's loop: a call and a
+  // prologue less a packet (+1% in 8 alternating replay rounds).
+  [[gnu::always_inline]] void ProcessOne(int64_t ts, const parse::Packet& p,
+                                         parse::Bytes frame);
   void OnDns(int64_t ts, const parse::Packet& p, parse::Bytes frame, bool tcp);
   void OnQuery(int64_t ts, const parse::Packet& p, parse::Bytes frame,
                bool tcp);
