@@ -299,6 +299,8 @@ class Worker {
   uint64_t hint_hash_ = 0;
   bool hint_valid_ = false;
   uint64_t PrefetchHash(const parse::Packet& packet, Lookahead* kind) const;
+  // PrefetchHash for an ICMP error's quoted query. Out of line: a version
+  // that built either key in one place slowed the DNS path by 3%.
   [[gnu::noinline]] uint64_t PrefetchQuoteHash(const parse::Packet& packet,
                                                Lookahead* kind) const;
   QueryWatcher* watcher_ = nullptr;
