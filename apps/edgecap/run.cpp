@@ -218,6 +218,12 @@ absl::Status RunAppliance(const Options& o, const Plan& plan,
   for (const auto& e : *flow_engines) {
     facts.dns_transactions += e->worker().stats().dns_queries;
     facts.evictions += e->worker().stats().evictions;
+    facts.failures_without_query_frame +=
+        e->worker().stats().failures_without_query_frame;
+    facts.query_frames_per_worker = e->worker().config().frame_ring_slots;
+    facts.query_timeout_seconds =
+        static_cast<double>(e->worker().config().query_timeout_ns) /
+        static_cast<double>(flow::kNsPerSecond);
   }
   const incident::DetectorStats& detected = stats.detector().stats();
   facts.servers = detected.servers_tracked;

@@ -86,6 +86,22 @@ absl::Status ReportRun(const Options& o, const RunFacts& f,
                  "edgecap: warning: %s transactions evicted from full tables\n",
                  Count(f.evictions).c_str());
   }
+  if (f.failures_without_query_frame > 0) {
+    // The record and the report still have every failure; what is missing
+    // is the packet an analyst would look at.
+    std::fprintf(
+        stderr,
+        "edgecap: warning: %s failures have no query packet in their "
+        "evidence (a worker keeps the frames of its last %s queries: above "
+        "%s queries a second per worker, a query is gone before its %g s "
+        "timeout)\n",
+        Count(f.failures_without_query_frame).c_str(),
+        Count(f.query_frames_per_worker).c_str(),
+        Count(static_cast<uint64_t>(f.query_frames_per_worker /
+                                    f.query_timeout_seconds))
+            .c_str(),
+        f.query_timeout_seconds);
+  }
   if (f.watchlist_dropped > 0) {
     std::fprintf(stderr,
                  "edgecap: warning: %s watch-list hits dropped (a worker's "

@@ -392,6 +392,12 @@ const Frame* Worker::FrameAt(uint32_t seq) const {
   return s.seq == seq ? &s.frame : nullptr;
 }
 
+const Frame* Worker::QueryFrameOf(const TxEntry& e) {
+  const Frame* f = FrameAt(e.frame_seq);
+  if (f == nullptr && e.frame_seq != 0) ++stats_.failures_without_query_frame;
+  return f;
+}
+
 uint32_t Worker::QuestionHash(const parse::DnsMessage& m) const {
   // From the wire labels, case-folded, as the decoder read them (the text
   // of the name is written only where it is needed); only ever compared
@@ -421,7 +427,7 @@ void Worker::RecordFailure(const TxEntry& e, const FailInfo& f) {
   ServerCounters* c = CountersFor(b, server);
   if (c != nullptr && (e.flags & kTxSyn)) ++c->queries;  // counted at outcome
   RecordFailureIn(b, c, server, ClientOf(e), e.client_port, e.txid, e.first_ns,
-                  FrameAt(e.frame_seq), f, &b->failures);
+                  QueryFrameOf(e), f, &b->failures);
 }
 
 void Worker::RecordFailureIn(Bucket* b, ServerCounters* c,
@@ -807,7 +813,7 @@ void Worker::OnResponse(int64_t ts, const parse::Packet& p, parse::Bytes frame,
         ts,
         frame};
     RecordFailureIn(b, c, server, ClientOf(*e), e->client_port, e->txid,
-                    e->first_ns, FrameAt(e->frame_seq), f, &b->failures);
+                    e->first_ns, QueryFrameOf(*e), f, &b->failures);
   } else if (c != nullptr) {
     ++c->answered;
     const uint64_t us = static_cast<uint64_t>(ts - e->first_ns) / 1000;

@@ -82,6 +82,11 @@ struct WorkerStats {
   uint64_t out_of_order_packets = 0;
   uint64_t buckets_allocated = 0;
   uint64_t watch_hits = 0;  // rule hits of new queries (flow/watch.h)
+  // Failures recorded without their query's frame: the ring of the last
+  // frame_ring_slots query frames had reused its slot. Above frame_ring_slots
+  // / query timeout queries a second (~13k by default) every timeout's query
+  // frame is gone before the timeout; the failure itself is still counted.
+  uint64_t failures_without_query_frame = 0;
 };
 
 class Worker {
@@ -193,6 +198,9 @@ class Worker {
   TxEntry* InsertPending(const TxKey& k, uint64_t h, int64_t ts);
   uint32_t StoreFrame(int64_t ts, parse::Bytes frame);
   const Frame* FrameAt(uint32_t seq) const;
+  // FrameAt(e.frame_seq) for the evidence of e's failure, counting a frame
+  // the ring no longer holds.
+  const Frame* QueryFrameOf(const TxEntry& e);
   // Whether frame `seq` can still be in the ring, known without reading its
   // slot (a miss to memory: the ring is written with streaming stores). The
   // ring holds the last frames_.size() frames; one further behind

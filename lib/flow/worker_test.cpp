@@ -572,6 +572,7 @@ TEST_F(WorkerTest, EvidenceOfQueriesTheRingStillHolds) {
   }
   EXPECT_EQ(checked, kQueries);
   EXPECT_EQ(with_frame, 64);
+  EXPECT_EQ(worker_->stats().failures_without_query_frame, kQueries - 64);
 }
 
 }  // namespace
