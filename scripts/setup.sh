@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   # build
   build-essential meson ninja-build pkg-config clang lld
-  libdpdk-dev dpdk libhyperscan-dev libabsl-dev libpcap-dev
+  libdpdk-dev dpdk libhyperscan-dev libabsl-dev libpcap-dev libpsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libtomlplusplus-dev nlohmann-json3-dev
   debhelper fakeroot dpkg-dev
   clang-format libclang-rt-14-dev python3

@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "absl/strings/str_format.h"
+#include "lib/parse/attacked_domain.h"
 
 namespace edgecap::gen {
 namespace {
@@ -222,11 +223,6 @@ std::vector<Window> ServerWindows(std::vector<const TxnRecord*> txns,
   return out;
 }
 
-std::string AttackedDomain(const std::string& qname) {
-  const size_t dot = qname.find('.');
-  return dot == std::string::npos ? std::string() : qname.substr(dot + 1);
-}
-
 void AddStorms(
     const std::vector<TxnRecord>& log, int64_t end_ns, const Thresholds& th,
     std::vector<std::pair<std::tuple<int64_t, std::string, ServerKey>, Json>>*
@@ -234,7 +230,7 @@ void AddStorms(
   std::map<std::string, std::vector<const TxnRecord*>> by_domain;
   for (const TxnRecord& r : log) {
     if (r.outcome == Outcome::kAnswered && r.rcode == kRcodeNxDomain) {
-      const std::string d = AttackedDomain(r.qname);
+      const std::string d(parse::AttackedDomain(r.qname));
       if (!d.empty()) by_domain[d].push_back(&r);
     }
   }

@@ -357,6 +357,29 @@ TEST(Detector, NxdomainStormOpensAndCloses) {
   EXPECT_TRUE(inc[0].open);
 }
 
+// NXDOMAIN for many distinct names directly under a public suffix is a
+// resolver's everyday background (typos, names that do not exist), not a
+// flood against the suffix; the same answers under one registered domain
+// are one.
+TEST(Detector, NoStormAgainstAPublicSuffix) {
+  const auto resolver = Server(53);
+  std::vector<Txn> t;
+  for (int i = 0; i < 400; ++i) {
+    for (const char* suffix : {".com", ".co.uk", ".shop.co.uk"}) {
+      Txn x = Ok(resolver, kT0 + i * kS / 40, 3);
+      x.qname = absl::StrCat("r", i * 7919 % 100000, suffix);
+      x.client = V4(10, 1, 0, static_cast<uint8_t>(i % 12));
+      t.push_back(x);
+    }
+  }
+  std::vector<Incident> inc;
+  RunDetector(t, kT0 + 200 * kS, 1, nullptr, &inc);
+  ASSERT_EQ(inc.size(), 1u);
+  EXPECT_EQ(inc[0].kind, Kind::kNxdomainStorm);
+  EXPECT_EQ(inc[0].domain, "shop.co.uk");
+  EXPECT_EQ(inc[0].nxdomain, 400u);
+}
+
 TEST(Detector, OutputDoesNotDependOnTheSplit) {
   std::vector<Txn> t;
   uint64_t x = 88172645463325252ull;

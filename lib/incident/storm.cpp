@@ -8,18 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "lib/incident/affected.h"
 #include "lib/incident/classify.h"
+#include "lib/parse/attacked_domain.h"
 
 namespace edgecap::incident {
-namespace {
-
-std::string ParentDomain(std::string_view qname) {
-  const size_t dot = qname.find('.');
-  if (dot == std::string_view::npos || dot + 1 >= qname.size()) return {};
-  return std::string(qname.substr(dot + 1));
-}
-
-}  // namespace
-
 // One NXDOMAIN answer.
 struct StormTracker::Answer {
   int64_t second;
@@ -90,7 +81,7 @@ void StormTracker::AddSecond(int64_t s,
            std::tie(y.answer_ns, y.server, y.qtype);
   });
   for (Answer& r : nx) {
-    std::string domain = ParentDomain(r.qname);
+    const std::string domain(parse::AttackedDomain(r.qname));
     if (domain.empty()) continue;
     auto& p = domains_[domain];
     if (!p) p = std::make_unique<Domain>();

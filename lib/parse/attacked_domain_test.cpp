@@ -1,0 +1,37 @@
+#include "lib/parse/attacked_domain.h"
+
+#include "gtest/gtest.h"
+
+namespace edgecap::parse {
+namespace {
+
+TEST(AttackedDomain, TheNameMinusItsFirstLabel) {
+  EXPECT_EQ(AttackedDomain("x7f3k.victim.example"), "victim.example");
+  EXPECT_EQ(AttackedDomain("a1b2c3.onlinebank-example.com"),
+            "onlinebank-example.com");
+  EXPECT_EQ(AttackedDomain("q.deep.zone.example.co.uk"),
+            "deep.zone.example.co.uk");
+  // Reverse lookups below the arpa suffixes name a network.
+  EXPECT_EQ(AttackedDomain("7.2.0.192.in-addr.arpa"), "2.0.192.in-addr.arpa");
+}
+
+TEST(AttackedDomain, NeverAPublicSuffix) {
+  // Distinct registrations: a typo each, not a flood against the suffix.
+  EXPECT_EQ(AttackedDomain("galgreen.com"), "");
+  EXPECT_EQ(AttackedDomain("shop.co.uk"), "");
+  EXPECT_EQ(AttackedDomain("foo.in-addr.arpa"), "");
+  // A top-level name the list does not know counts as one (its "*" rule).
+  EXPECT_EQ(AttackedDomain("host.lan"), "");
+  // A private-section suffix is a zone one operator runs.
+  EXPECT_EQ(AttackedDomain("nosuchuser.github.io"), "github.io");
+}
+
+TEST(AttackedDomain, NoParent) {
+  EXPECT_EQ(AttackedDomain("localhost"), "");
+  EXPECT_EQ(AttackedDomain("."), "");
+  EXPECT_EQ(AttackedDomain("trailing."), "");
+  EXPECT_EQ(AttackedDomain(""), "");
+}
+
+}  // namespace
+}  // namespace edgecap::parse
