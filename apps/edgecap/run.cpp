@@ -221,8 +221,9 @@ absl::Status RunAppliance(const Options& o, const Plan& plan,
     facts.failures_without_query_frame +=
         e->worker().stats().failures_without_query_frame;
     facts.query_frames_per_worker = e->worker().config().frame_ring_slots;
-    facts.query_timeout_seconds =
-        static_cast<double>(e->worker().config().query_timeout_ns) /
+    const flow::WorkerConfig& c = e->worker().config();
+    facts.timeout_recorded_within_seconds =
+        static_cast<double>(c.query_timeout_ns + c.sweep_period_ns) /
         static_cast<double>(flow::kNsPerSecond);
   }
   const incident::DetectorStats& detected = stats.detector().stats();

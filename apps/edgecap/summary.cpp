@@ -87,20 +87,22 @@ absl::Status ReportRun(const Options& o, const RunFacts& f,
                  Count(f.evictions).c_str());
   }
   if (f.failures_without_query_frame > 0) {
-    // The record and the report still have every failure; what is missing
-    // is the packet an analyst would look at.
+    // Counted and attributed all the same; what is missing is the packet an
+    // analyst would look at and, for a timeout, its name (read from that
+    // packet), so the incident's names leave it out.
     std::fprintf(
         stderr,
         "edgecap: warning: %s failures have no query packet in their "
-        "evidence (a worker keeps the frames of its last %s queries: above "
-        "%s queries a second per worker, a query is gone before its %g s "
-        "timeout)\n",
+        "evidence, and the timeouts among them no name (a worker keeps the "
+        "frames of its last %s queries, and records a timeout up to %g s "
+        "after its query: above ~%s queries a second per worker, the frame "
+        "is gone by then)\n",
         Count(f.failures_without_query_frame).c_str(),
         Count(f.query_frames_per_worker).c_str(),
+        f.timeout_recorded_within_seconds,
         Count(static_cast<uint64_t>(f.query_frames_per_worker /
-                                    f.query_timeout_seconds))
-            .c_str(),
-        f.query_timeout_seconds);
+                                    f.timeout_recorded_within_seconds))
+            .c_str());
   }
   if (f.watchlist_dropped > 0) {
     std::fprintf(stderr,

@@ -34,10 +34,11 @@ struct RunFacts {
   uint64_t servers = 0;
   uint64_t evictions = 0;  // transactions pushed out of full flow tables
   // flow::WorkerStats: failures whose query frame a worker's ring no longer
-  // held, with the ring's size and the query timeout to explain why.
+  // held, with the ring's size and how long after its query a timeout is
+  // recorded at the latest (query timeout + sweep period) to explain why.
   uint64_t failures_without_query_frame = 0;
   uint32_t query_frames_per_worker = 0;
-  double query_timeout_seconds = 0;
+  double timeout_recorded_within_seconds = 0;
   uint16_t workers = 1;
   bool hardware_dispatch = true;
   pipeline::PortDrops drops;

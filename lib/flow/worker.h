@@ -83,9 +83,12 @@ struct WorkerStats {
   uint64_t buckets_allocated = 0;
   uint64_t watch_hits = 0;  // rule hits of new queries (flow/watch.h)
   // Failures recorded without their query's frame: the ring of the last
-  // frame_ring_slots query frames had reused its slot. Above frame_ring_slots
-  // / query timeout queries a second (~13k by default) every timeout's query
-  // frame is gone before the timeout; the failure itself is still counted.
+  // frame_ring_slots frames had reused its slot. A timeout is recorded up to
+  // query_timeout_ns + sweep_period_ns after its query: above
+  // frame_ring_slots / that many queries a second (~9k offline by default)
+  // every timeout's query frame, and with it the timeout's name, is gone by
+  // then; the failure itself is still counted. (An ICMP error moving an
+  // earlier timeout to its kind is not counted again.)
   uint64_t failures_without_query_frame = 0;
 };
 

@@ -8,8 +8,26 @@
 
 namespace edgecap::parse {
 
+namespace {
+
+// The dot that ends the first label: not one written "\." inside it (the
+// text escapes a dot, a backslash and unprintable bytes with a backslash;
+// what follows a backslash is never a label separator).
+size_t FirstLabelEnd(std::string_view qname) {
+  for (size_t i = 0; i < qname.size(); ++i) {
+    if (qname[i] == '\\') {
+      ++i;
+    } else if (qname[i] == '.') {
+      return i;
+    }
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
 std::string_view AttackedDomain(std::string_view qname) {
-  const size_t dot = qname.find('.');
+  const size_t dot = FirstLabelEnd(qname);
   if (dot == std::string_view::npos || dot + 1 >= qname.size()) return {};
   const std::string_view parent = qname.substr(dot + 1);
   // libpsl wants a C string; qname texts are at most kMaxQnameText long.

@@ -26,6 +26,15 @@ TEST(AttackedDomain, NeverAPublicSuffix) {
   EXPECT_EQ(AttackedDomain("nosuchuser.github.io"), "github.io");
 }
 
+// A flood must not spread over many keys by putting escaped dots (or
+// escaped backslashes before a dot) in its first label.
+TEST(AttackedDomain, EscapedDotsStayInTheirLabel) {
+  EXPECT_EQ(AttackedDomain("a\\.b.victim.example"), "victim.example");
+  EXPECT_EQ(AttackedDomain("a\\\\.victim.example"), "victim.example");
+  EXPECT_EQ(AttackedDomain("a\\046b.victim.example"), "victim.example");
+  EXPECT_EQ(AttackedDomain("only\\.one\\.label"), "");
+}
+
 TEST(AttackedDomain, NoParent) {
   EXPECT_EQ(AttackedDomain("localhost"), "");
   EXPECT_EQ(AttackedDomain("."), "");
