@@ -66,6 +66,7 @@ void FlowWorkerEngine::MirrorCounters() {
   set(counters_.tcp_refused, st.tcp_refused);
   set(counters_.timeouts, st.timeouts);
   set(counters_.evictions, st.evictions);
+  set(counters_.failures_without_query_frame, st.failures_without_query_frame);
   set(counters_.table_entries, worker_->table().size());
   set(counters_.table_capacity, worker_->config().max_transactions);
 }

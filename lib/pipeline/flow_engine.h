@@ -36,7 +36,7 @@ struct alignas(64) FlowCounters {
       dns_undecodable{0}, retries{0}, unmatched_responses{0}, late_responses{0},
       icmp_errors{0}, icmp_matched{0}, icmp_orphans{0}, tcp_syns{0},
       tcp_refused{0}, timeouts{0}, evictions{0}, table_entries{0},
-      table_capacity{0};
+      table_capacity{0}, failures_without_query_frame{0};
 };
 
 class FlowWorkerEngine : public WorkerEngine {

@@ -129,7 +129,7 @@ Json Publisher::Stats(int64_t packet_time_ns, bool final) const {
   uint64_t queries = 0, responses = 0, undecodable = 0, retries = 0,
            unmatched = 0, late = 0, icmp = 0, icmp_matched = 0,
            icmp_orphans = 0, syns = 0, tcp_refused = 0, timeouts = 0,
-           evictions = 0, pending = 0;
+           evictions = 0, pending = 0, no_query_frame = 0;
   for (const pipeline::FlowWorkerEngine* f : sources_.flow) {
     const pipeline::FlowCounters& c = f->counters();
     queries += Load(c.dns_queries);
@@ -146,6 +146,7 @@ Json Publisher::Stats(int64_t packet_time_ns, bool final) const {
     timeouts += Load(c.timeouts);
     evictions += Load(c.evictions);
     pending += Load(c.table_entries);
+    no_query_frame += Load(c.failures_without_query_frame);
   }
   pipeline::PortDrops drops;
   for (uint16_t p : sources_.ports) {
@@ -221,6 +222,7 @@ Json Publisher::Stats(int64_t packet_time_ns, bool final) const {
         {"ring_full", ring_full},
         {"table_evictions", evictions},
         {"detector_dropped_details", det.dropped_details},
+        {"failure_query_frames_dropped", no_query_frame},
         {"watchlist_dropped", det.watchlist_dropped},
         {"watchlist_evidence_dropped", det.watchlist_evidence_dropped}}},
       {"incidents",

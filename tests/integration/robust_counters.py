@@ -11,6 +11,12 @@
                                          worker keeps: both losses counted
                                          exactly in /edgecap/stats, and
                                          shown in the summary
+  robust_counters.py queryframes EDGECAP GEN
+                                         more queries than a worker keeps
+                                         frames for, all timing out: the
+                                         failures without their query frame
+                                         counted exactly in /edgecap/stats
+                                         and warned
 
 Every case prints ok/FAIL; the exit status is non-zero if any failed.
 """
@@ -76,70 +82,80 @@ def query_frame(i, server):
 MAX_RECORDS, MAX_KEYS = 65536, 64
 
 
+def run_lingering(edgecap, args, d):
+    """Runs edgecap with --linger until its telemetry says the input is
+    done, then stops it: (last /edgecap/stats, stdout, stderr, exit code)."""
+    prefix = f'edgecap-robust-{os.getpid()}'
+    sock = f'/var/run/dpdk/{prefix}/dpdk_telemetry.v2'
+    err = open(os.path.join(d, 'err'), 'w+')
+    proc = subprocess.Popen(
+        [edgecap] + args + ['--no-progress', '--incidents',
+                            os.path.join(d, 'x.jsonl'), '--linger',
+                            '--file-prefix', prefix],
+        stdout=subprocess.PIPE, stderr=err, text=True)
+    stats = None
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None:
+            if os.path.exists(sock):
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+                s.connect(sock)
+                max_len = json.loads(s.recv(1024).decode())['max_output_len']
+                s.send(b'/edgecap/stats')
+                reply = json.loads(s.recv(max_len).decode())
+                s.close()
+                stats = reply['/edgecap/stats']
+                if stats.get('input_done') == 1:
+                    break
+            time.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            out, _ = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+        shutil.rmtree(os.path.dirname(sock), ignore_errors=True)
+    err.seek(0)
+    return stats, out, err.read(), proc.returncode
+
+
+def write_pcap(path, frames):
+    """(seconds, microseconds, frame) records into a classic pcap."""
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for sec, usec, frame in frames:
+            f.write(struct.pack('<IIII', sec, usec, len(frame), len(frame)) +
+                    frame)
+
+
 def watchdrops_cases(edgecap, gen):
     servers, extra = 100, 500
     total = MAX_RECORDS + extra
     with tempfile.TemporaryDirectory() as d:
         pcap = os.path.join(d, 'watch_flood.pcap')
-        with open(pcap, 'wb') as f:
-            f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-            for i in range(total):
-                # The first `servers` queries each to its own server, the
-                # rest to the first; all within one second.
-                server = bytes([10, 2, 0, i + 1]) if i < servers else \
-                    bytes([10, 2, 0, 1])
-                frame = query_frame(i, server)
-                f.write(struct.pack('<IIII', 1710000000, i, len(frame),
-                                    len(frame)) + frame)
+        # The first `servers` queries each to its own server, the rest to
+        # the first; all within one second.
+        write_pcap(pcap, ((1710000000, i, query_frame(
+            i, bytes([10, 2, 0, i + 1]) if i < servers else
+            bytes([10, 2, 0, 1]))) for i in range(total)))
         rules = os.path.join(d, 'flood.domains')
         with open(rules, 'w') as f:
             f.write('# @list 7 label=flood\nevil.example\n')
-        prefix = f'edgecap-robust-{os.getpid()}'
-        sock = f'/var/run/dpdk/{prefix}/dpdk_telemetry.v2'
-        err = open(os.path.join(d, 'err'), 'w+')
-        proc = subprocess.Popen(
-            [edgecap, '--pcap', pcap, '--rules', rules, '--no-progress',
-             '--incidents', os.path.join(d, 'x.jsonl'), '--linger',
-             '--file-prefix', prefix],
-            stdout=subprocess.PIPE, stderr=err, text=True)
-        try:
-            deadline = time.time() + 120
-            stats = None
-            while time.time() < deadline and proc.poll() is None:
-                if os.path.exists(sock):
-                    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-                    s.connect(sock)
-                    max_len = json.loads(s.recv(1024).decode())[
-                        'max_output_len']
-                    s.send(b'/edgecap/stats')
-                    reply = json.loads(s.recv(max_len).decode())
-                    s.close()
-                    stats = reply['/edgecap/stats']
-                    if stats.get('input_done') == 1:
-                        break
-                time.sleep(0.1)
-            final = stats is not None and stats.get('input_done') == 1
-            check('telemetry: final stats', final, str(stats))
-            if final:
-                drops = stats['drops']
-                check('telemetry: watchlist_dropped = hits beyond the records '
-                      'a worker keeps per second',
-                      drops.get('watchlist_dropped') == extra, str(drops))
-                check('telemetry: watchlist_evidence_dropped = hits of the '
-                      'pairs beyond those a worker keeps frames for',
-                      drops.get('watchlist_evidence_dropped') ==
-                      servers - MAX_KEYS, str(drops))
-        finally:
-            proc.send_signal(signal.SIGINT)
-            try:
-                out, _ = proc.communicate(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                out, _ = proc.communicate()
-            shutil.rmtree(os.path.dirname(sock), ignore_errors=True)
-        err.seek(0)
-        stderr = err.read()
-        check('exit 0', proc.returncode == 0, stderr)
+        stats, out, stderr, rc = run_lingering(
+            edgecap, ['--pcap', pcap, '--rules', rules], d)
+        final = stats is not None and stats.get('input_done') == 1
+        check('telemetry: final stats', final, str(stats))
+        if final:
+            drops = stats['drops']
+            check('telemetry: watchlist_dropped = hits beyond the records '
+                  'a worker keeps per second',
+                  drops.get('watchlist_dropped') == extra, str(drops))
+            check('telemetry: watchlist_evidence_dropped = hits of the '
+                  'pairs beyond those a worker keeps frames for',
+                  drops.get('watchlist_evidence_dropped') ==
+                  servers - MAX_KEYS, str(drops))
+        check('exit 0', rc == 0, stderr)
         check('stderr: both watch-list losses warned',
               f'warning: {extra:,} watch-list hits dropped' in stderr and
               f'warning: {servers - MAX_KEYS:,} watch-list hits kept no '
@@ -155,11 +171,48 @@ def watchdrops_cases(edgecap, gen):
               out[:400])
 
 
+# lib/flow: a worker keeps the frames of its last 65,536 queries
+# (WorkerConfig::frame_ring_slots), for failure evidence.
+RING = 65536
+
+
+def queryframes_cases(edgecap, gen):
+    extra = 700
+    total = RING + extra
+    with tempfile.TemporaryDirectory() as d:
+        pcap = os.path.join(d, 'unanswered.pcap')
+        # Queries to one server within a second, never answered; then a
+        # packet that is no query (a DNS response nobody asked for) 30 s
+        # later, past every query's timeout: all of them time out, and
+        # the first `extra` had left the ring of query frames by then.
+        late = bytearray(query_frame(0, bytes([10, 3, 0, 1])))
+        late[14 + 20 + 8 + 2] |= 0x80  # QR: a response
+        write_pcap(pcap, [(1710000000, i * 10 // 7,
+                           query_frame(i, bytes([10, 3, 0, 1])))
+                          for i in range(total)] + [(1710000030, 0, late)])
+        stats, out, stderr, rc = run_lingering(edgecap, ['--pcap', pcap], d)
+        final = stats is not None and stats.get('input_done') == 1
+        check('telemetry: final stats', final, str(stats))
+        if final:
+            check('telemetry: every query timed out',
+                  stats['transactions'].get('expired') == total,
+                  str(stats['transactions']))
+            check('telemetry: failure_query_frames_dropped = the queries '
+                  'beyond the ring',
+                  stats['drops'].get('failure_query_frames_dropped') == extra,
+                  str(stats['drops']))
+        check('exit 0', rc == 0, stderr)
+        check('stderr: the loss warned with its count',
+              f'warning: {extra:,} failures have no query packet in their '
+              'evidence' in stderr, stderr[-600:])
+
+
 def main():
     if len(sys.argv) != 4:
         sys.exit(__doc__)
     mode, edgecap, gen = sys.argv[1:]
-    {'stderr': stderr_cases, 'watchdrops': watchdrops_cases}[mode](edgecap, gen)
+    {'stderr': stderr_cases, 'watchdrops': watchdrops_cases,
+     'queryframes': queryframes_cases}[mode](edgecap, gen)
     sys.exit(1 if failures else 0)
 
 
