@@ -67,9 +67,12 @@ void StormTracker::AddSecond(int64_t s,
   std::vector<Answer> nx;
   for (const flow::Bucket* b : buckets) {
     for (const auto& r : b->nxdomains) {
-      nx.push_back(
-          Answer{s, r.query_ns, r.answer_ns, r.client, r.server, r.qtype,
-                 std::string(b->Name(r.qname_offset, r.qname_length))});
+      // Answers under no attackable domain (a public suffix's own names:
+      // most of a resolver's NXDOMAINs) are neither copied nor sorted.
+      const std::string_view qname = b->Name(r.qname_offset, r.qname_length);
+      if (parse::AttackedDomain(qname).empty()) continue;
+      nx.push_back(Answer{s, r.query_ns, r.answer_ns, r.client, r.server,
+                          r.qtype, std::string(qname)});
     }
   }
   // An order independent of the split, for the capped tallies.
@@ -82,7 +85,6 @@ void StormTracker::AddSecond(int64_t s,
   });
   for (Answer& r : nx) {
     const std::string domain(parse::AttackedDomain(r.qname));
-    if (domain.empty()) continue;
     auto& p = domains_[domain];
     if (!p) p = std::make_unique<Domain>();
     Domain& d = *p;
