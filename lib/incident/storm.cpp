@@ -19,6 +19,7 @@ struct StormTracker::Answer {
   flow::ServerKey server;
   uint16_t qtype;
   std::string qname;
+  size_t domain_at;  // where its attacked domain starts in qname
 };
 
 // What an open storm has counted so far.
@@ -70,9 +71,11 @@ void StormTracker::AddSecond(int64_t s,
       // Answers under no attackable domain (a public suffix's own names:
       // most of a resolver's NXDOMAINs) are neither copied nor sorted.
       const std::string_view qname = b->Name(r.qname_offset, r.qname_length);
-      if (parse::AttackedDomain(qname).empty()) continue;
+      const std::string_view domain = parse::AttackedDomain(qname);
+      if (domain.empty()) continue;
       nx.push_back(Answer{s, r.query_ns, r.answer_ns, r.client, r.server,
-                          r.qtype, std::string(qname)});
+                          r.qtype, std::string(qname),
+                          qname.size() - domain.size()});
     }
   }
   // An order independent of the split, for the capped tallies.
@@ -84,7 +87,7 @@ void StormTracker::AddSecond(int64_t s,
            std::tie(y.answer_ns, y.server, y.qtype);
   });
   for (Answer& r : nx) {
-    const std::string domain(parse::AttackedDomain(r.qname));
+    const std::string domain = r.qname.substr(r.domain_at);
     auto& p = domains_[domain];
     if (!p) p = std::make_unique<Domain>();
     Domain& d = *p;

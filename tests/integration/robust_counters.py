@@ -87,37 +87,43 @@ def run_lingering(edgecap, args, d):
     done, then stops it: (last /edgecap/stats, stdout, stderr, exit code)."""
     prefix = f'edgecap-robust-{os.getpid()}'
     sock = f'/var/run/dpdk/{prefix}/dpdk_telemetry.v2'
-    err = open(os.path.join(d, 'err'), 'w+')
-    proc = subprocess.Popen(
-        [edgecap] + args + ['--no-progress', '--incidents',
-                            os.path.join(d, 'x.jsonl'), '--linger',
-                            '--file-prefix', prefix],
-        stdout=subprocess.PIPE, stderr=err, text=True)
-    stats = None
-    try:
-        deadline = time.time() + 120
-        while time.time() < deadline and proc.poll() is None:
-            if os.path.exists(sock):
-                s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-                s.connect(sock)
-                max_len = json.loads(s.recv(1024).decode())['max_output_len']
-                s.send(b'/edgecap/stats')
-                reply = json.loads(s.recv(max_len).decode())
-                s.close()
-                stats = reply['/edgecap/stats']
-                if stats.get('input_done') == 1:
-                    break
-            time.sleep(0.1)
-    finally:
-        proc.send_signal(signal.SIGINT)
+    with open(os.path.join(d, 'err'), 'w+') as err:
+        proc = subprocess.Popen(
+            [edgecap] + args + ['--no-progress', '--incidents',
+                                os.path.join(d, 'x.jsonl'), '--linger',
+                                '--file-prefix', prefix],
+            stdout=subprocess.PIPE, stderr=err, text=True)
+        stats = None
         try:
-            out, _ = proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, _ = proc.communicate()
-        shutil.rmtree(os.path.dirname(sock), ignore_errors=True)
-    err.seek(0)
-    return stats, out, err.read(), proc.returncode
+            deadline = time.time() + 120
+            while time.time() < deadline and proc.poll() is None:
+                if os.path.exists(sock):
+                    try:
+                        stats = telemetry_stats(sock)
+                    except (OSError, ValueError):
+                        pass  # the socket exists before it listens: retry
+                    if stats is not None and stats.get('input_done') == 1:
+                        break
+                time.sleep(0.1)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                out, _ = proc.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, _ = proc.communicate()
+            shutil.rmtree(os.path.dirname(sock), ignore_errors=True)
+        err.seek(0)
+        return stats, out, err.read(), proc.returncode
+
+
+def telemetry_stats(sock):
+    """/edgecap/stats from edgecap's telemetry socket."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
+        s.connect(sock)
+        max_len = json.loads(s.recv(1024).decode())['max_output_len']
+        s.send(b'/edgecap/stats')
+        return json.loads(s.recv(max_len).decode())['/edgecap/stats']
 
 
 def write_pcap(path, frames):
