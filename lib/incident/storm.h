@@ -1,9 +1,10 @@
 // NXDOMAIN storms (random-subdomain floods): per attacked domain (the parent
-// of the names asked), the NXDOMAIN answers over a sliding window; a storm
-// opens when the window holds enough answers for enough distinct names and
-// closes once it has not for a while (docs/detection.md). One storm per
-// domain until its window empties. Part of the Detector's per-second
-// processing; input and output orders do not depend on the worker split.
+// of the names asked, never a public suffix: parse::AttackedDomain), the
+// NXDOMAIN answers over a sliding window; a storm opens when the window holds
+// enough answers for enough distinct names and closes once it has not for a
+// while (docs/detection.md). One storm per domain until its window empties.
+// Part of the Detector's per-second processing; input and output orders do
+// not depend on the worker split.
 //
 //   StormTracker storms(config);
 //   storms.AddSecond(s, buckets);       // each processed second, in order
