@@ -346,5 +346,45 @@ TEST(TransactionTable, SweepInStepsVisitsEachEntryOncePerRound) {
   }
 }
 
+// A table that is not yet full: the sweep passes over entries never used
+// without reading them, but its cursor moves as if it had, so entries
+// written while the cursor is past them wait for the next lap, and those
+// written ahead of it are visited in this one (the packet times at which
+// an entry is swept do not depend on how full the table is).
+TEST(TransactionTable, SweepOfAGrowingTableKeepsItsPositions) {
+  constexpr uint32_t kMax = 1000;
+  auto t = TransactionTable::Create(kMax);
+  ASSERT_TRUE(t.ok());
+  std::mt19937_64 rng(9);
+  int64_t written = 0;
+  auto write = [&](int n) {
+    for (int i = 0; i < n; ++i, ++written) Put(**t, RandomKey(rng), written);
+  };
+  // Entries are written in order from the first, so entry i has first_ns i.
+  auto sweep = [&](uint64_t steps) {
+    std::vector<int64_t> seen;
+    (*t)->Sweep(steps, [&](TxEntry& e) {
+      seen.push_back(e.first_ns);
+      return true;
+    });
+    return seen;
+  };
+  auto range = [](int64_t lo, int64_t hi) {
+    std::vector<int64_t> v;
+    for (int64_t i = lo; i < hi; ++i) v.push_back(i);
+    return v;
+  };
+  write(100);
+  EXPECT_EQ(sweep(500), range(0, 100));  // the cursor stops at 500
+  write(600);                            // entries 100..699
+  EXPECT_EQ(sweep(150), range(500, 650));
+  std::vector<int64_t> want = range(650, 700);  // then 300 never used
+  for (int64_t i = 0; i < 50; ++i) want.push_back(i);
+  EXPECT_EQ(sweep(400), want);
+  want = range(50, 700);  // a whole lap from 50 comes back to 50
+  for (int64_t i = 0; i < 50; ++i) want.push_back(i);
+  EXPECT_EQ(sweep(kMax), want);
+}
+
 }  // namespace
 }  // namespace edgecap::flow
