@@ -2,15 +2,23 @@
 
 #include <algorithm>
 #include <deque>
+#include <string_view>
 #include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "lib/incident/affected.h"
 #include "lib/incident/classify.h"
 #include "lib/parse/attacked_domain.h"
 
 namespace edgecap::incident {
+namespace {
+// Looks a name up in a map keyed by std::string without building one:
+// Debian's Abseil hashes its own absl::string_view, not std::string_view.
+absl::string_view Key(std::string_view s) { return {s.data(), s.size()}; }
+}  // namespace
+
 // One NXDOMAIN answer.
 struct StormTracker::Answer {
   int64_t second;
@@ -19,7 +27,6 @@ struct StormTracker::Answer {
   flow::ServerKey server;
   uint16_t qtype;
   std::string qname;
-  size_t domain_at;  // where its attacked domain starts in qname
 };
 
 // What an open storm has counted so far.
@@ -65,46 +72,72 @@ StormTracker::~StormTracker() = default;
 
 void StormTracker::AddSecond(int64_t s,
                              std::span<const flow::Bucket* const> buckets) {
-  std::vector<Answer> nx;
+  // What the sort moves: the answer's name in its bucket's arena, and the
+  // record. Answers under no attackable domain (a public suffix's own
+  // names: most of a resolver's NXDOMAINs) are neither kept nor sorted.
+  struct Ref {
+    std::string_view qname;
+    size_t domain_at;
+    const flow::NxRecord* r;
+  };
+  std::vector<Ref> nx;
   for (const flow::Bucket* b : buckets) {
     for (const auto& r : b->nxdomains) {
-      // Answers under no attackable domain (a public suffix's own names:
-      // most of a resolver's NXDOMAINs) are neither copied nor sorted.
       const std::string_view qname = b->Name(r.qname_offset, r.qname_length);
-      const std::string_view domain = parse::AttackedDomain(qname);
-      if (domain.empty()) continue;
-      nx.push_back(Answer{s, r.query_ns, r.answer_ns, r.client, r.server,
-                          r.qtype, std::string(qname),
-                          qname.size() - domain.size()});
+      const std::string_view domain = parse::ParentDomain(qname);
+      if (domain.empty() || !Attackable(domain)) continue;
+      nx.push_back(Ref{qname, qname.size() - domain.size(), &r});
     }
   }
   // An order independent of the split, for the capped tallies.
-  std::sort(nx.begin(), nx.end(), [](const auto& x, const auto& y) {
+  std::sort(nx.begin(), nx.end(), [](const Ref& x, const Ref& y) {
     if (x.qname != y.qname) return x.qname < y.qname;
-    if (x.query_ns != y.query_ns) return x.query_ns < y.query_ns;
-    if (auto c = flow::CompareIp(x.client, y.client); c != 0) return c < 0;
-    return std::tie(x.answer_ns, x.server, x.qtype) <
-           std::tie(y.answer_ns, y.server, y.qtype);
+    const flow::NxRecord &a = *x.r, &b = *y.r;
+    if (a.query_ns != b.query_ns) return a.query_ns < b.query_ns;
+    if (auto c = flow::CompareIp(a.client, b.client); c != 0) return c < 0;
+    return std::tie(a.answer_ns, a.server, a.qtype) <
+           std::tie(b.answer_ns, b.server, b.qtype);
   });
-  for (Answer& r : nx) {
-    const std::string domain = r.qname.substr(r.domain_at);
-    auto& p = domains_[domain];
-    if (!p) p = std::make_unique<Domain>();
-    Domain& d = *p;
-    if (d.open) d.open->Add(r);
-    ++d.names[r.qname];
-    d.window.push_back(std::move(r));
-    active_.insert(domain);
+  for (const Ref& x : nx) {
+    const std::string_view domain = x.qname.substr(x.domain_at);
+    auto it = domains_.find(Key(domain));
+    if (it == domains_.end()) {
+      it = domains_.emplace(std::string(domain), std::make_unique<Domain>())
+               .first;
+    }
+    Domain& d = *it->second;
+    const flow::NxRecord& r = *x.r;
+    Answer a{s,        r.query_ns, r.answer_ns,         r.client,
+             r.server, r.qtype,    std::string(x.qname)};
+    if (d.open) d.open->Add(a);
+    if (auto n = d.names.find(Key(x.qname)); n != d.names.end()) {
+      ++n->second;
+    } else {
+      d.names.emplace(a.qname, 1);
+    }
+    d.window.push_back(std::move(a));
   }
+}
+
+bool StormTracker::Attackable(std::string_view parent) {
+  // A domain with answers in its window was checked when it got them.
+  if (domains_.contains(Key(parent))) return true;
+  if (suffixes_.contains(Key(parent))) return false;
+  if (!parse::IsPublicSuffix(parent)) return true;
+  // The list's wildcards and unknown top-level names make public suffixes
+  // without end: the memory stays bounded, the verdicts are recomputed.
+  if (suffixes_.size() >= kMaxSuffixes) suffixes_.clear();
+  suffixes_.emplace(parent);
+  return false;
 }
 
 void StormTracker::Evaluate(int64_t s, std::vector<Incident>* out) {
   const int64_t window_s = config_.storm_window_ns / flow::kNsPerSecond;
   const int64_t close_s = config_.storm_close_ns / flow::kNsPerSecond;
-  std::vector<std::string> names(active_.begin(), active_.end());
-  std::sort(names.begin(), names.end());
-  for (const std::string& domain : names) {
-    auto it = domains_.find(domain);
+  // In hash order: each domain's step depends on that domain alone, and the
+  // Detector sorts what is emitted (IncidentLess ends with the domain).
+  for (auto it = domains_.begin(); it != domains_.end();) {
+    const std::string& domain = it->first;
     Domain& d = *it->second;
     while (!d.window.empty() && d.window.front().second <= s - window_s) {
       auto n = d.names.find(d.window.front().qname);
@@ -130,20 +163,18 @@ void StormTracker::Evaluate(int64_t s, std::vector<Incident>* out) {
     }
     if (d.done && d.window.empty()) d.done = false;
     if (!d.open && d.window.empty()) {
-      active_.erase(domain);
-      domains_.erase(it);
+      domains_.erase(it++);  // flat_hash_map: other iterators stay valid
+    } else {
+      ++it;
     }
   }
 }
 
 void StormTracker::Finish(std::vector<Incident>* out) {
-  std::vector<std::string> open_domains(active_.begin(), active_.end());
-  std::sort(open_domains.begin(), open_domains.end());
-  for (const auto& domain : open_domains) {
-    auto it = domains_.find(domain);
-    if (it != domains_.end() && it->second->open) {
-      Emit(domain, *it->second->open, true, out);
-      it->second->open.reset();
+  for (auto& [domain, d] : domains_) {
+    if (d->open) {
+      Emit(domain, *d->open, true, out);
+      d->open.reset();
     }
   }
 }

@@ -18,6 +18,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -44,7 +45,7 @@ class StormTracker {
 
   // Whether any domain still has answers in its window (time alone can then
   // open or close a storm).
-  bool active() const { return !active_.empty(); }
+  bool active() const { return !domains_.empty(); }
   uint64_t opened() const { return opened_; }
   size_t tracked() const { return domains_.size(); }
 
@@ -54,12 +55,19 @@ class StormTracker {
   struct Domain;
 
   static flow::ServerKey MostResponder(const Open& open);
+  // Whether `parent` (a name minus its first label) can be a storm's
+  // domain: not an ICANN public suffix (parse::IsPublicSuffix).
+  bool Attackable(std::string_view parent);
   void Emit(const std::string& domain, const Open& open, bool still_open,
             std::vector<Incident>* out) const;
 
   DetectorConfig config_;
+  // Domains with answers in their window or a storm open.
   absl::flat_hash_map<std::string, std::unique_ptr<Domain>> domains_;
-  absl::flat_hash_set<std::string> active_;
+  // Parents found to be public suffixes (most NXDOMAINs are under one:
+  // `typo.com`), so that the list is not searched for each answer.
+  static constexpr size_t kMaxSuffixes = 4096;
+  absl::flat_hash_set<std::string> suffixes_;
   uint64_t opened_ = 0;
 };
 

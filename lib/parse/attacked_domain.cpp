@@ -26,22 +26,28 @@ size_t FirstLabelEnd(std::string_view qname) {
 
 }  // namespace
 
-std::string_view AttackedDomain(std::string_view qname) {
+std::string_view ParentDomain(std::string_view qname) {
   const size_t dot = FirstLabelEnd(qname);
   if (dot == std::string_view::npos || dot + 1 >= qname.size()) return {};
-  const std::string_view parent = qname.substr(dot + 1);
+  return qname.substr(dot + 1);
+}
+
+bool IsPublicSuffix(std::string_view domain) {
   // libpsl wants a C string; qname texts are at most kMaxQnameText long.
   char text[kMaxQnameText + 1];
-  if (parent.size() > kMaxQnameText) return {};
-  std::memcpy(text, parent.data(), parent.size());
-  text[parent.size()] = '\0';
+  if (domain.size() > kMaxQnameText) return true;
+  std::memcpy(text, domain.data(), domain.size());
+  text[domain.size()] = '\0';
   // Built into the library: always there, and the same list on every
   // machine with this libpsl.
   static const psl_ctx_t* const list = psl_builtin();
-  if (list == nullptr ||
-      psl_is_public_suffix2(list, text, PSL_TYPE_ICANN) != 0) {
-    return {};
-  }
+  return list == nullptr ||
+         psl_is_public_suffix2(list, text, PSL_TYPE_ICANN) != 0;
+}
+
+std::string_view AttackedDomain(std::string_view qname) {
+  const std::string_view parent = ParentDomain(qname);
+  if (parent.empty() || IsPublicSuffix(parent)) return {};
   return parent;
 }
 

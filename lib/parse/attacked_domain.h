@@ -22,6 +22,12 @@ namespace edgecap::parse {
 // public suffix.
 std::string_view AttackedDomain(std::string_view qname);
 
+// Its two steps, for callers that remember verdicts per parent (a lookup in
+// the list costs more than a hash probe): the name minus its first label
+// (empty when it has one), and whether a domain is an ICANN public suffix.
+std::string_view ParentDomain(std::string_view qname);
+bool IsPublicSuffix(std::string_view domain);
+
 }  // namespace edgecap::parse
 
 #endif  // EDGECAP_LIB_PARSE_ATTACKED_DOMAIN_H_

@@ -1,5 +1,7 @@
 #include "lib/parse/attacked_domain.h"
 
+#include <string>
+
 #include "gtest/gtest.h"
 
 namespace edgecap::parse {
@@ -40,6 +42,20 @@ TEST(AttackedDomain, NoParent) {
   EXPECT_EQ(AttackedDomain("."), "");
   EXPECT_EQ(AttackedDomain("trailing."), "");
   EXPECT_EQ(AttackedDomain(""), "");
+}
+
+TEST(AttackedDomain, ItsTwoSteps) {
+  EXPECT_EQ(ParentDomain("x7f3k.victim.example"), "victim.example");
+  EXPECT_EQ(ParentDomain("galgreen.com"), "com");
+  EXPECT_EQ(ParentDomain("a\\.b.victim.example"), "victim.example");
+  EXPECT_EQ(ParentDomain("localhost"), "");
+  EXPECT_EQ(ParentDomain("trailing."), "");
+  EXPECT_TRUE(IsPublicSuffix("com"));
+  EXPECT_TRUE(IsPublicSuffix("co.uk"));
+  EXPECT_TRUE(IsPublicSuffix("lan"));
+  EXPECT_FALSE(IsPublicSuffix("victim.example"));
+  EXPECT_FALSE(IsPublicSuffix("github.io"));
+  EXPECT_TRUE(IsPublicSuffix(std::string(300, 'a')));  // no such name
 }
 
 }  // namespace
