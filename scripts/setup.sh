@@ -10,8 +10,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libtomlplusplus-dev nlohmann-json3-dev
   debhelper fakeroot dpkg-dev
   clang-format libclang-rt-14-dev python3
-  # the real tools the tests drive
-  tcpdump tshark dnsutils knot-dnsutils dnsperf unbound iptables iproute2
+  # the real tools the tests drive (dpdk-dev: dpdk-telemetry.py, dpdk-testpmd)
+  dpdk-dev tcpdump tshark dnsutils knot-dnsutils dnsperf unbound iptables iproute2
   procps psmisc systemd time
 )
 

@@ -380,6 +380,43 @@ TEST(Detector, NoStormAgainstAPublicSuffix) {
   EXPECT_EQ(inc[0].nxdomain, 400u);
 }
 
+// Storms against several domains that open, close and stay open in the
+// same seconds come out in domain order (the tracker walks its domains in
+// hash order), and thousands of distinct public-suffix parents before them
+// (unknown top-level names, each a suffix by the list's "*" rule: more
+// than the tracker remembers verdicts for) neither open a storm nor keep
+// one from opening.
+TEST(Detector, ManyStormsComeOutInDomainOrder) {
+  const auto resolver = Server(53);
+  std::vector<Txn> t;
+  for (int i = 0; i < 5000; ++i) {
+    Txn x = Ok(resolver, kT0 + i * kS / 1000, 3);
+    x.qname = absl::StrCat("n", i, ".tld", i);
+    t.push_back(x);
+  }
+  for (int i = 0; i < 400; ++i) {  // and as many under com: no storm
+    for (const char* domain :
+         {"zeta.example", "alpha.example", "com", "mid.example"}) {
+      Txn x = Ok(resolver, kT0 + 10 * kS + i * kS / 40, 3);
+      x.qname = absl::StrCat("r", i * 7919 % 100000, ".", domain);
+      x.client = V4(10, 1, 0, static_cast<uint8_t>(i % 12));
+      t.push_back(x);
+    }
+  }
+  for (const int64_t end_s : {200, 25}) {  // closed, then still open
+    std::vector<Incident> inc;
+    RunDetector(t, kT0 + end_s * kS, 1, nullptr, &inc);
+    ASSERT_EQ(inc.size(), 3u) << end_s;
+    const char* want[] = {"alpha.example", "mid.example", "zeta.example"};
+    for (int k = 0; k < 3; ++k) {
+      EXPECT_EQ(inc[k].kind, Kind::kNxdomainStorm);
+      EXPECT_EQ(inc[k].domain, want[k]) << end_s;
+      EXPECT_EQ(inc[k].nxdomain, 400u);
+      EXPECT_EQ(inc[k].open, end_s == 25);
+    }
+  }
+}
+
 TEST(Detector, OutputDoesNotDependOnTheSplit) {
   std::vector<Txn> t;
   uint64_t x = 88172645463325252ull;

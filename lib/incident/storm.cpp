@@ -122,13 +122,14 @@ void StormTracker::AddSecond(int64_t s,
 bool StormTracker::Attackable(std::string_view parent) {
   // A domain with answers in its window was checked when it got them.
   if (domains_.contains(Key(parent))) return true;
-  if (suffixes_.contains(Key(parent))) return false;
-  if (!parse::IsPublicSuffix(parent)) return true;
-  // The list's wildcards and unknown top-level names make public suffixes
-  // without end: the memory stays bounded, the verdicts are recomputed.
-  if (suffixes_.size() >= kMaxSuffixes) suffixes_.clear();
-  suffixes_.emplace(parent);
-  return false;
+  if (auto v = suffix_verdicts_.find(Key(parent)); v != suffix_verdicts_.end())
+    return !v->second;
+  const bool suffix = parse::IsPublicSuffix(parent);
+  // Random parents, the list's wildcards and unknown top-level names make
+  // parents without end: the memory stays bounded, verdicts are recomputed.
+  if (suffix_verdicts_.size() >= kMaxVerdicts) suffix_verdicts_.clear();
+  suffix_verdicts_.emplace(parent, suffix);
+  return !suffix;
 }
 
 void StormTracker::Evaluate(int64_t s, std::vector<Incident>* out) {

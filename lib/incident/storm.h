@@ -3,8 +3,9 @@
 // NXDOMAIN answers over a sliding window; a storm opens when the window holds
 // enough answers for enough distinct names and closes once it has not for a
 // while (docs/detection.md). One storm per domain until its window empties.
-// Part of the Detector's per-second processing; input and output orders do
-// not depend on the worker split.
+// Part of the Detector's per-second processing; what it counts does not
+// depend on the worker split. It appends incidents in no particular order:
+// the Detector sorts them (IncidentLess).
 //
 //   StormTracker storms(config);
 //   storms.AddSecond(s, buckets);       // each processed second, in order
@@ -22,7 +23,6 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "lib/flow/bucket.h"
 #include "lib/incident/incident.h"
 
@@ -64,10 +64,11 @@ class StormTracker {
   DetectorConfig config_;
   // Domains with answers in their window or a storm open.
   absl::flat_hash_map<std::string, std::unique_ptr<Domain>> domains_;
-  // Parents found to be public suffixes (most NXDOMAINs are under one:
-  // `typo.com`), so that the list is not searched for each answer.
-  static constexpr size_t kMaxSuffixes = 4096;
-  absl::flat_hash_set<std::string> suffixes_;
+  // Whether a parent is a public suffix (most NXDOMAINs are under one:
+  // `typo.com`; a new flood's first second repeats its parent), so that
+  // the list is not searched for each answer.
+  static constexpr size_t kMaxVerdicts = 4096;
+  absl::flat_hash_map<std::string, bool> suffix_verdicts_;
   uint64_t opened_ = 0;
 };
 

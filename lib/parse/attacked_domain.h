@@ -24,7 +24,9 @@ std::string_view AttackedDomain(std::string_view qname);
 
 // Its two steps, for callers that remember verdicts per parent (a lookup in
 // the list costs more than a hash probe): the name minus its first label
-// (empty when it has one), and whether a domain is an ICANN public suffix.
+// (empty when it has one), and whether a domain is an ICANN public suffix
+// (also true, so never attacked, for a name longer than any qname text and
+// when libpsl has no built-in list).
 std::string_view ParentDomain(std::string_view qname);
 bool IsPublicSuffix(std::string_view domain);
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "lib/parse/dns.h"
 
 namespace edgecap::parse {
 namespace {
@@ -55,7 +56,8 @@ TEST(AttackedDomain, ItsTwoSteps) {
   EXPECT_TRUE(IsPublicSuffix("lan"));
   EXPECT_FALSE(IsPublicSuffix("victim.example"));
   EXPECT_FALSE(IsPublicSuffix("github.io"));
-  EXPECT_TRUE(IsPublicSuffix(std::string(300, 'a')));  // no such name
+  // Longer than any qname text: no such name, and never a storm's key.
+  EXPECT_TRUE(IsPublicSuffix(std::string(kMaxQnameText, 'a') + ".example.com"));
 }
 
 }  // namespace
